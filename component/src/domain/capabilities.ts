@@ -1,0 +1,321 @@
+/**
+ * THE authorization policy of Warble, in one file:
+ *   1. who the actor is to the node (standing): service owner, operator deny/allow lists,
+ *      the owner's per-JID and per-domain affiliations (bans = outcast);
+ *   2. one table: affiliation × action → allowed (after Prosody's util/pubsub.lua);
+ *   3. the access-model rules (open / authorize → pending / whitelist → member or better)
+ *      and the publish model;
+ *   4. the abuse limits on subscription requests and the pending-request expiry.
+ * Every refusal is a PubsubError carrying a countable RefusalReason.
+ */
+import { PubsubError, type RefusalReason } from "./errors.js";
+import { bareJid, domainOf } from "./jid.js";
+import type { AccessModel, Affiliation, PublishModel, SubscriptionState } from "./types.js";
+
+export type Action =
+  | "create"
+  | "configure"
+  | "get-configuration"
+  | "delete"
+  | "purge"
+  | "publish"
+  | "retract-own"
+  | "retract-any"
+  | "retrieve-items"
+  | "subscribe"
+  | "unsubscribe"
+  | "subscribe-other"
+  | "unsubscribe-other"
+  | "get-subscriptions"
+  | "set-subscriptions"
+  | "get-affiliations"
+  | "set-affiliations"
+  | "get-pending"
+  | "approve"
+  | "be-notified";
+
+export const ACTIONS: readonly Action[] = [
+  "create",
+  "configure",
+  "get-configuration",
+  "delete",
+  "purge",
+  "publish",
+  "retract-own",
+  "retract-any",
+  "retrieve-items",
+  "subscribe",
+  "unsubscribe",
+  "subscribe-other",
+  "unsubscribe-other",
+  "get-subscriptions",
+  "set-subscriptions",
+  "get-affiliations",
+  "set-affiliations",
+  "get-pending",
+  "approve",
+  "be-notified",
+];
+
+const Y = true;
+const n = false;
+
+/**
+ * Affiliation × action → allowed, before access-model rules (XEP-0060 §4.1 table). "none" may
+ * retrieve items here because the open access model lets anyone read; the access model then
+ * narrows it. Publishers may purge and retract any item (the §4.1 "Yes *"); publish-only
+ * entities may retract only their own items and see nothing.
+ */
+// biome-ignore format: a table reads best as a table
+export const CAPABILITIES: Readonly<Record<Affiliation, Readonly<Record<Action, boolean>>>> = {
+  //               create conf getcf delete purge  pub  r-own r-any items  sub  unsub sub-o unsub-o get-s set-s get-a set-a pend  appr notify
+  owner:          row(Y,    Y,   Y,    Y,     Y,     Y,   Y,    Y,    Y,     Y,   Y,    Y,    Y,      Y,    Y,    Y,    Y,    Y,    Y,   Y),
+  publisher:      row(n,    n,   n,    n,     Y,     Y,   Y,    Y,    Y,     Y,   Y,    n,    n,      n,    n,    n,    n,    n,    n,   Y),
+  "publish-only": row(n,    n,   n,    n,     n,     Y,   Y,    n,    n,     n,   Y,    n,    n,      n,    n,    n,    n,    n,    n,   n),
+  member:         row(n,    n,   n,    n,     n,     n,   n,    n,    Y,     Y,   Y,    n,    n,      n,    n,    n,    n,    n,    n,   Y),
+  none:           row(n,    n,   n,    n,     n,     n,   n,    n,    Y,     Y,   Y,    n,    n,      n,    n,    n,    n,    n,    n,   Y),
+  outcast:        row(n,    n,   n,    n,     n,     n,   n,    n,    n,     n,   n,    n,    n,      n,    n,    n,    n,    n,    n,   n),
+};
+
+function row(...allowed: boolean[]): Record<Action, boolean> {
+  return Object.fromEntries(ACTIONS.map((a, i) => [a, allowed[i] === true])) as Record<
+    Action,
+    boolean
+  >;
+}
+
+/** Affiliations that count as "on the whitelist" / pre-approved under authorize. */
+const MEMBER_OR_BETTER: ReadonlySet<Affiliation> = new Set(["owner", "publisher", "member"]);
+
+// ───────────────────────────── 1. standing ─────────────────────────────
+
+/** Operator configuration: service-wide domain deny list and optional allow list. */
+export interface ServicePolicy {
+  /** Domains whose users own nodes here; always allowed, exempt from per-domain limits. */
+  usersDomains: readonly string[];
+  /** Denied domains (and their subdomains): every request from them is refused. */
+  deniedDomains: readonly string[];
+  /** When non-empty, only these domains (and subdomains) and the users domains may interact. */
+  allowedDomains: readonly string[];
+}
+
+/** Where an actor's effective affiliation comes from (decides the refusal reason of a ban). */
+export type StandingSource =
+  | "service-owner"
+  | "service-deny"
+  | "service-allow"
+  | "jid"
+  | "domain"
+  | "default";
+
+export interface Standing {
+  affiliation: Affiliation;
+  source: StandingSource;
+}
+
+/** "a.b.example" → ["a.b.example", "b.example", "example"]: most specific first. */
+export function domainAndParents(domain: string): string[] {
+  const labels = domain.split(".");
+  return labels.map((_, i) => labels.slice(i).join("."));
+}
+
+function matchesDomainList(domain: string, list: readonly string[]): boolean {
+  return domainAndParents(domain).some((d) => list.includes(d));
+}
+
+/**
+ * The actor's effective affiliation with a node owned by `owner`. Order: the service owner is
+ * always owner; then the operator's deny list, then its allow list; then the owner's entry for
+ * the actor's bare JID; then the entry for its domain or nearest parent domain; else "none".
+ */
+export function resolveStanding(
+  actor: string,
+  owner: string,
+  policy: ServicePolicy,
+  lookup: (entity: string) => Affiliation,
+): Standing {
+  const bare = bareJid(actor);
+  if (bare === bareJid(owner)) return { affiliation: "owner", source: "service-owner" };
+  const domain = domainOf(bare);
+  if (matchesDomainList(domain, policy.deniedDomains)) {
+    return { affiliation: "outcast", source: "service-deny" };
+  }
+  if (
+    policy.allowedDomains.length > 0 &&
+    !matchesDomainList(domain, policy.allowedDomains) &&
+    !matchesDomainList(domain, policy.usersDomains)
+  ) {
+    return { affiliation: "outcast", source: "service-allow" };
+  }
+  const own = lookup(bare);
+  if (own !== "none") return { affiliation: own, source: "jid" };
+  for (const d of domainAndParents(domain)) {
+    const aff = lookup(d);
+    if (aff !== "none") return { affiliation: aff, source: "domain" };
+  }
+  return { affiliation: "none", source: "default" };
+}
+
+// ───────────────────────────── 2+3. may ─────────────────────────────
+
+export interface PolicyContext {
+  standing: Standing;
+  accessModel: AccessModel;
+  publishModel: PublishModel;
+  /** The actor's current subscription state to the node ("none" when it has none). */
+  subscription: SubscriptionState;
+}
+
+/** allow; or allow as a pending request (subscribe under authorize); or refuse. */
+export type Verdict =
+  | { kind: "allow" }
+  | { kind: "pending" }
+  | { kind: "refuse"; error: PubsubError };
+
+const ALLOW: Verdict = { kind: "allow" };
+
+function refuse(
+  reason: RefusalReason,
+  condition: PubsubError["condition"],
+  pubsubCondition?: PubsubError["pubsubCondition"],
+  text?: string,
+): Verdict {
+  const error = new PubsubError(condition, {
+    reason,
+    ...(pubsubCondition ? { pubsubCondition } : {}),
+    ...(text ? { text } : {}),
+  });
+  return { kind: "refuse", error };
+}
+
+const BAN_REASON: Partial<Record<StandingSource, RefusalReason>> = {
+  "service-deny": "service-denied-domain",
+  "service-allow": "service-not-allowed-domain",
+  jid: "outcast-jid",
+  domain: "outcast-domain",
+};
+
+/** May an actor with this standing do `action`? The single decision point of the core. */
+export function may(action: Action, ctx: PolicyContext): Verdict {
+  const { affiliation, source } = ctx.standing;
+  if (affiliation === "outcast") {
+    return refuse(BAN_REASON[source] ?? "outcast-jid", "forbidden", undefined, "you are blocked");
+  }
+  if (action === "publish") return mayPublish(ctx);
+  if (!CAPABILITIES[affiliation][action]) {
+    return refuse("insufficient-privileges", "forbidden");
+  }
+  if (action === "subscribe") return maySubscribe(ctx);
+  if (action === "retrieve-items") return mayRetrieve(ctx);
+  if (action === "be-notified" && ctx.accessModel === "whitelist") {
+    return MEMBER_OR_BETTER.has(affiliation)
+      ? ALLOW
+      : refuse("not-on-whitelist", "not-allowed", "closed-node");
+  }
+  return ALLOW;
+}
+
+/** pubsub#publish_model: publishers (table) / subscribers (or subscribed) / open (anyone). */
+function mayPublish(ctx: PolicyContext): Verdict {
+  if (CAPABILITIES[ctx.standing.affiliation].publish) return ALLOW;
+  if (ctx.publishModel === "open") return ALLOW;
+  if (ctx.publishModel === "subscribers" && ctx.subscription === "subscribed") return ALLOW;
+  return refuse("insufficient-privileges", "forbidden");
+}
+
+/** Access-model rules for subscribe (XEP-0060 §6.1.3). */
+function maySubscribe(ctx: PolicyContext): Verdict {
+  const trusted = MEMBER_OR_BETTER.has(ctx.standing.affiliation);
+  if (ctx.subscription === "pending") {
+    return refuse("pending-subscription", "not-authorized", "pending-subscription");
+  }
+  switch (ctx.accessModel) {
+    case "open":
+      return ALLOW;
+    case "authorize":
+      return trusted || ctx.subscription === "subscribed" ? ALLOW : { kind: "pending" };
+    case "whitelist":
+      return trusted ? ALLOW : refuse("not-on-whitelist", "not-allowed", "closed-node");
+  }
+}
+
+/** Access-model rules for retrieving items (XEP-0060 §6.5.9). */
+function mayRetrieve(ctx: PolicyContext): Verdict {
+  const trusted = MEMBER_OR_BETTER.has(ctx.standing.affiliation);
+  switch (ctx.accessModel) {
+    case "open":
+      return ALLOW;
+    case "authorize":
+      return trusted || ctx.subscription === "subscribed"
+        ? ALLOW
+        : refuse("not-subscribed", "not-authorized", "not-subscribed");
+    case "whitelist":
+      return trusted ? ALLOW : refuse("not-on-whitelist", "not-allowed", "closed-node");
+  }
+}
+
+// ───────────────────────────── 4. abuse limits ─────────────────────────────
+
+export interface AbuseLimits {
+  /** Pending requests to one node from one remote domain. */
+  maxPendingPerDomainPerNode: number;
+  /** New subscription requests (pending or not) from one remote domain per minute, service-wide. */
+  maxRequestsPerDomainPerMinute: number;
+  /** Pending requests to one node from everyone. */
+  maxPendingPerNode: number;
+  /** A pending request older than this is denied ("pending-expired"). */
+  pendingTtlMs: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<AbuseLimits> = {
+  maxPendingPerDomainPerNode: 10,
+  maxRequestsPerDomainPerMinute: 30,
+  maxPendingPerNode: 200,
+  pendingTtlMs: 7 * 24 * 60 * 60 * 1000,
+};
+
+export const RATE_WINDOW_MS = 60_000;
+
+/** What the limits look at, read from the store before anything is written. */
+export interface RequestCounts {
+  /** Whether the requester's domain is remote (not a users domain): per-domain limits apply. */
+  remote: boolean;
+  /** Whether the request would be stored as pending. */
+  pending: boolean;
+  pendingFromDomainOnNode: number;
+  requestsFromDomainLastMinute: number;
+  pendingOnNode: number;
+}
+
+/** The limit a new subscription request would break, as a refusal; undefined when none. */
+export function checkRequestLimits(c: RequestCounts, limits: AbuseLimits): PubsubError | undefined {
+  const over = (reason: RefusalReason, text: string) =>
+    new PubsubError("policy-violation", { reason, text });
+  if (c.remote && c.requestsFromDomainLastMinute >= limits.maxRequestsPerDomainPerMinute) {
+    return over(
+      "limit-requests-per-minute",
+      "too many subscription requests from your domain; try again later",
+    );
+  }
+  if (!c.pending) return undefined;
+  if (c.remote && c.pendingFromDomainOnNode >= limits.maxPendingPerDomainPerNode) {
+    return over(
+      "limit-pending-per-domain",
+      "too many pending requests from your domain to this node",
+    );
+  }
+  if (c.pendingOnNode >= limits.maxPendingPerNode) {
+    return over("limit-pending-per-node", "this node has too many pending requests");
+  }
+  return undefined;
+}
+
+/** Whether a pending request created at `createdAt` has expired at `now`. */
+export function isPendingExpired(createdAt: number, now: number, limits: AbuseLimits): boolean {
+  return now - createdAt >= limits.pendingTtlMs;
+}
+
+/** Whether `domain` is one of the users domains (local) rather than remote. */
+export function isLocalDomain(domain: string, policy: ServicePolicy): boolean {
+  return policy.usersDomains.includes(domain);
+}

@@ -1,0 +1,34 @@
+/**
+ * Tiny pure JID helpers. JIDs are plain strings in the domain: bare "user@domain", full
+ * "user@domain/resource", or a bare domain "domain". No validation beyond shape: stringprep and
+ * syntax checks belong to the protocol layer, which hands the core already parsed addresses.
+ */
+
+/** "a@b/r" → "a@b"; "b/r" → "b"; lower-cases the local part and domain (the resource is dropped). */
+export function bareJid(jid: string): string {
+  const slash = jid.indexOf("/");
+  const bare = slash === -1 ? jid : jid.slice(0, slash);
+  return bare.toLowerCase();
+}
+
+/** "a@b/r" → "b"; "b" → "b". */
+export function domainOf(jid: string): string {
+  const bare = bareJid(jid);
+  const at = bare.indexOf("@");
+  return at === -1 ? bare : bare.slice(at + 1);
+}
+
+/** "a@b/r" → "a"; "b" → undefined. */
+export function localOf(jid: string): string | undefined {
+  const bare = bareJid(jid);
+  const at = bare.indexOf("@");
+  return at === -1 ? undefined : bare.slice(0, at);
+}
+
+/**
+ * A JID without "@" and without "/" names a whole domain. In affiliation lists such an entry
+ * applies to every JID of that domain (e.g. an outcast "rogue.example" bans all of it).
+ */
+export function isDomainJid(jid: string): boolean {
+  return !jid.includes("@") && !jid.includes("/");
+}
