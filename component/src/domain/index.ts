@@ -1,0 +1,18 @@
+/** The public face of the pubsub core, for the protocol layer and the wiring. */
+export * from "./capabilities.js";
+export * from "./errors.js";
+export * from "./events.js";
+export { createItemIdGenerator, type ItemIdGenerator } from "./item-id.js";
+export type {
+  GetItemsRequest,
+  PublishRequest,
+  PublishResult,
+  RetractRequest,
+} from "./item-use-cases.js";
+export * from "./jid.js";
+export * from "./node-config.js";
+export type { AffiliationChange, SubscriptionChange } from "./owner-use-cases.js";
+export type * from "./ports.js";
+export { PubsubService, type PubsubServiceOptions } from "./pubsub-service.js";
+export type { SubscribeRequest, UnsubscribeRequest } from "./subscription-use-cases.js";
+export * from "./types.js";

@@ -1,0 +1,183 @@
+/** Publisher and subscriber use cases on items: publish (§7.1), retract (§7.2), retrieve (§6.5). */
+import { PubsubError } from "./errors.js";
+import type { ItemsRetracted, NodeCreated, Outcome, PubsubEvent } from "./events.js";
+import { bareJid } from "./jid.js";
+import { unmetPreconditions, validateConfigChanges } from "./node-config.js";
+import {
+  asView,
+  type CoreContext,
+  check,
+  type NodeView,
+  recipientsOf,
+  requireNode,
+  viewNode,
+} from "./service-context.js";
+import type { Item, ItemPage, ItemQuery, NodeConfig, NodeRef } from "./types.js";
+
+export interface PublishRequest {
+  /** The item id; generated (sortable, unique) when absent or empty. */
+  id?: string;
+  /** The payload XML, validated by the protocol layer. */
+  payload: string;
+  /** publish-options preconditions (§7.1.5), already parsed (see parseConfigFields). */
+  preconditions?: Partial<NodeConfig>;
+}
+
+export interface PublishResult {
+  item: Item;
+  /** Whether this publish created the node. */
+  created: boolean;
+}
+
+/** Create the node of `view` (not existing yet) with `config`; returns its view and event. */
+export function createNodeFromView(
+  ctx: CoreContext,
+  view: NodeView,
+  config: NodeConfig,
+): { node: NodeView; event: NodeCreated } {
+  const record = {
+    service: view.service,
+    node: view.node,
+    owner: view.owner,
+    config,
+    createdAt: ctx.now(),
+  };
+  ctx.store.createNode(record);
+  return {
+    node: asView(record),
+    event: { type: "node-created", service: view.service, node: view.node, owner: view.owner },
+  };
+}
+
+/** Trim to max_items; the retract event when the node notifies retractions. */
+export function trimNode(ctx: CoreContext, node: NodeView): ItemsRetracted[] {
+  const trimmed = ctx.store.trimItems(node, node.config.maxItems);
+  if (trimmed.length === 0 || !node.config.notifyRetract) return [];
+  return [
+    {
+      type: "items-retracted",
+      service: node.service,
+      node: node.node,
+      itemIds: trimmed,
+      cause: "trim",
+      recipients: recipientsOf(ctx, node),
+    },
+  ];
+}
+
+export function publishItem(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+  req: PublishRequest,
+): Outcome<PublishResult> {
+  let node = viewNode(ctx, ref);
+  const events: PubsubEvent[] = [];
+  const pre = req.preconditions ?? {};
+  const created = !node.exists;
+  if (node.exists) {
+    check(ctx, "publish", node, actor);
+    const unmet = unmetPreconditions(node.config, pre);
+    if (unmet.length > 0) {
+      throw new PubsubError("conflict", {
+        pubsubCondition: "precondition-not-met",
+        text: `the node's ${unmet.join(", ")} differs from the publish options`,
+      });
+    }
+  } else {
+    check(ctx, "create", node, actor);
+    validateConfigChanges(pre, ctx.maxItemsCeiling);
+    const creation = createNodeFromView(ctx, node, { ...node.config, ...pre });
+    node = creation.node;
+    events.push(creation.event);
+  }
+  const now = ctx.now();
+  const id = req.id ? req.id : ctx.newItemId();
+  const item = ctx.store.upsertItem(node, {
+    id,
+    payload: req.payload,
+    publisher: bareJid(actor),
+    createdAt: now,
+    updatedAt: now,
+  });
+  events.push({
+    type: "item-published",
+    service: node.service,
+    node: node.node,
+    item,
+    recipients: recipientsOf(ctx, node),
+    deliverPayloads: node.config.deliverPayloads,
+    includeBody: node.config.includeBody,
+  });
+  events.push(...trimNode(ctx, node));
+  return { result: { item, created }, events };
+}
+
+export interface RetractRequest {
+  id: string;
+  /** The retract element's notify attribute; the node's notify_retract also turns it on. */
+  notify?: boolean;
+}
+
+export function retractItem(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+  req: RetractRequest,
+): Outcome<{ id: string }> {
+  const node = asView(requireNode(ctx, ref));
+  check(ctx, "retract-own", node, actor);
+  if (!req.id) throw new PubsubError("bad-request", { pubsubCondition: "item-required" });
+  const item = ctx.store.getItems(node, [req.id])[0];
+  if (!item) throw new PubsubError("item-not-found", { text: `no item ${req.id}` });
+  if (item.publisher !== bareJid(actor)) check(ctx, "retract-any", node, actor);
+  ctx.store.deleteItems(node, [req.id]);
+  const events: PubsubEvent[] = [];
+  if (req.notify === true || node.config.notifyRetract) {
+    events.push({
+      type: "items-retracted",
+      service: node.service,
+      node: node.node,
+      itemIds: [req.id],
+      cause: "retract",
+      recipients: recipientsOf(ctx, node),
+    });
+  }
+  return { result: { id: req.id }, events };
+}
+
+export interface GetItemsRequest {
+  /** Only these items (§6.5.8); other parameters are ignored. */
+  ids?: readonly string[];
+  /** The items element's max_items: the newest N (§6.5.7). */
+  maxItems?: number;
+  /** XEP-0059 paging. */
+  rsm?: ItemQuery;
+}
+
+export function getItems(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+  req: GetItemsRequest = {},
+): Outcome<ItemPage> {
+  const node = asView(requireNode(ctx, ref));
+  check(ctx, "retrieve-items", node, actor);
+  if (req.ids && req.ids.length > 0) {
+    const items = ctx.store.getItems(node, req.ids);
+    return {
+      result: { items, count: items.length, ...(items.length ? { firstIndex: 0 } : {}) },
+      events: [],
+    };
+  }
+  const limits = [req.maxItems, req.rsm?.max].filter((m): m is number => m !== undefined);
+  if (limits.some((m) => !Number.isInteger(m) || m < 0)) {
+    throw new PubsubError("bad-request", { text: "max must be a whole number" });
+  }
+  const query: ItemQuery = { ...req.rsm };
+  if (limits.length > 0) query.max = Math.min(...limits);
+  const page = ctx.store.listItems(node, query);
+  if (!page)
+    throw new PubsubError("item-not-found", { text: "the paging anchor item does not exist" });
+  return { result: page, events: [] };
+}

@@ -1,0 +1,248 @@
+/**
+ * The pubsub core: one method per XEP-0060 use case. Each runs in one store transaction and
+ * returns its result plus the events it caused (`Outcome`); a refusal throws `PubsubError`,
+ * nothing is written, and a policy refusal adds 1 to its counter `refused:<reason>`.
+ *
+ * `actor` is always the sender's JID (full or bare) as the protocol layer received it.
+ */
+import { type AbuseLimits, DEFAULT_LIMITS, type ServicePolicy } from "./capabilities.js";
+import { PubsubError, REFUSAL_REASONS, type RefusalReason } from "./errors.js";
+import type { Outcome } from "./events.js";
+import { createItemIdGenerator, type ItemIdGenerator } from "./item-id.js";
+import {
+  type GetItemsRequest,
+  getItems,
+  type PublishRequest,
+  type PublishResult,
+  publishItem,
+  type RetractRequest,
+  retractItem,
+} from "./item-use-cases.js";
+import { bareJid } from "./jid.js";
+import {
+  type AffiliationChange,
+  configureNode,
+  createNode,
+  deleteNode,
+  getNodeAffiliations,
+  getNodeConfig,
+  getNodeSubscriptions,
+  purgeNode,
+  type SubscriptionChange,
+  setNodeAffiliations,
+  setNodeSubscriptions,
+} from "./owner-use-cases.js";
+import type { PubsubStore } from "./ports.js";
+import type { CoreContext } from "./service-context.js";
+import {
+  approveSubscription,
+  expirePending,
+  getAffiliations,
+  getSubscriptions,
+  listPending,
+  type SubscribeRequest,
+  subscribe,
+  type UnsubscribeRequest,
+  unsubscribe,
+} from "./subscription-use-cases.js";
+import {
+  type AffiliationEntry,
+  defaultNodeConfig,
+  type ItemPage,
+  MAX_ITEMS_CEILING,
+  type NodeConfig,
+  type NodeRecord,
+  type NodeRef,
+  type Subscription,
+} from "./types.js";
+
+export interface PubsubServiceOptions {
+  store: PubsubStore;
+  /**
+   * The owner of a per-user service: "u@C" → "u@D"; undefined when the service is nobody's
+   * (then its nodes cannot be created). Given by the caller, who knows C and the users domains.
+   */
+  ownerOf: (service: string) => string | undefined;
+  /** Operator policy; usersDomains default to none, deny/allow lists to empty. */
+  policy?: Partial<ServicePolicy>;
+  limits?: Partial<AbuseLimits>;
+  /** Upper bound of pubsub#max_items (default MAX_ITEMS_CEILING). */
+  maxItemsCeiling?: number;
+  /** Changes to the default configuration of new nodes (default: defaultNodeConfig). */
+  defaultConfig?: Partial<NodeConfig>;
+  /** Clock in ms (default Date.now); injectable for expiry and rate-limit tests. */
+  now?: () => number;
+  newItemId?: ItemIdGenerator;
+  newSubId?: () => string;
+}
+
+export class PubsubService {
+  private readonly ctx: CoreContext;
+
+  constructor(options: PubsubServiceOptions) {
+    const now = options.now ?? Date.now;
+    const subIds = createItemIdGenerator(now);
+    const overrides = options.defaultConfig ?? {};
+    this.ctx = {
+      store: options.store,
+      now,
+      newItemId: options.newItemId ?? createItemIdGenerator(now),
+      newSubId: options.newSubId ?? subIds,
+      ownerOf: (service) => {
+        const owner = options.ownerOf(service);
+        return owner === undefined ? undefined : bareJid(owner);
+      },
+      defaultConfig: (owner) => ({ ...defaultNodeConfig(owner), ...overrides }),
+      policy: {
+        usersDomains: options.policy?.usersDomains ?? [],
+        deniedDomains: options.policy?.deniedDomains ?? [],
+        allowedDomains: options.policy?.allowedDomains ?? [],
+      },
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      maxItemsCeiling: options.maxItemsCeiling ?? MAX_ITEMS_CEILING,
+    };
+  }
+
+  /** The ceiling of pubsub#max_items, for parseConfigFields. */
+  get maxItemsCeiling(): number {
+    return this.ctx.maxItemsCeiling;
+  }
+
+  /** Run a use case atomically; count a policy refusal after the rollback. */
+  private run<T>(useCase: () => Outcome<T>): Outcome<T> {
+    try {
+      return this.ctx.store.transaction(useCase);
+    } catch (err) {
+      if (err instanceof PubsubError && err.reason) this.countRefusal(err.reason);
+      throw err;
+    }
+  }
+
+  private countRefusal(reason: RefusalReason): void {
+    this.ctx.store.transaction(() => this.ctx.store.incrementCounter(`refused:${reason}`));
+  }
+
+  // ── publisher (§7) ──
+
+  /** §7.1 publish; creates the node on its owner's first publish; publish-options preconditions. */
+  publishItem(actor: string, ref: NodeRef, request: PublishRequest): Outcome<PublishResult> {
+    return this.run(() => publishItem(this.ctx, actor, ref, request));
+  }
+
+  /** §7.2 retract one item; notifies when asked to or when pubsub#notify_retract is on. */
+  retractItem(actor: string, ref: NodeRef, request: RetractRequest): Outcome<{ id: string }> {
+    return this.run(() => retractItem(this.ctx, actor, ref, request));
+  }
+
+  // ── subscriber (§6) and entity (§5) ──
+
+  /** §6.5 retrieve items newest first: by ids, newest N (max_items), or RSM pages. */
+  getItems(actor: string, ref: NodeRef, request: GetItemsRequest = {}): Outcome<ItemPage> {
+    return this.run(() => getItems(this.ctx, actor, ref, request));
+  }
+
+  /** §6.1 subscribe: subscribed, or pending under authorize; an existing subscription is returned. */
+  subscribe(actor: string, ref: NodeRef, request: SubscribeRequest): Outcome<Subscription> {
+    return this.run(() => subscribe(this.ctx, actor, ref, request));
+  }
+
+  /** §6.2 unsubscribe (also withdraws a pending request); the owner may unsubscribe others. */
+  unsubscribe(actor: string, ref: NodeRef, request: UnsubscribeRequest): Outcome<Subscription> {
+    return this.run(() => unsubscribe(this.ctx, actor, ref, request));
+  }
+
+  /** §5.6 the sender's subscriptions at a service (optionally one node). */
+  getSubscriptions(actor: string, service: string, node?: string): Outcome<Subscription[]> {
+    return this.run(() => getSubscriptions(this.ctx, actor, service, node));
+  }
+
+  /** §5.7 the sender's affiliations at a service (optionally one node). */
+  getAffiliations(actor: string, service: string, node?: string): Outcome<AffiliationEntry[]> {
+    return this.run(() => getAffiliations(this.ctx, actor, service, node));
+  }
+
+  // ── owner (§8) ──
+
+  /** §8.1 create a node (conflict when it exists). */
+  createNode(actor: string, ref: NodeRef, config?: Partial<NodeConfig>): Outcome<NodeRecord> {
+    return this.run(() => createNode(this.ctx, actor, ref, config));
+  }
+
+  /** §8.2 the configuration (defaults for the owner before the node exists). */
+  getNodeConfig(actor: string, ref: NodeRef): Outcome<NodeConfig> {
+    return this.run(() => getNodeConfig(this.ctx, actor, ref));
+  }
+
+  /** §8.2 configure (creates the node for its owner); re-checks subscriptions and trims. */
+  configureNode(actor: string, ref: NodeRef, changes: Partial<NodeConfig>): Outcome<NodeConfig> {
+    return this.run(() => configureNode(this.ctx, actor, ref, changes));
+  }
+
+  /** §8.8.1 all subscriptions of a node. */
+  getNodeSubscriptions(actor: string, ref: NodeRef): Outcome<Subscription[]> {
+    return this.run(() => getNodeSubscriptions(this.ctx, actor, ref));
+  }
+
+  /** §8.8.2 change subscriptions (all-or-nothing); returns the node's subscriptions after. */
+  setNodeSubscriptions(
+    actor: string,
+    ref: NodeRef,
+    changes: readonly SubscriptionChange[],
+  ): Outcome<Subscription[]> {
+    return this.run(() => setNodeSubscriptions(this.ctx, actor, ref, changes));
+  }
+
+  /** §8.9.1 all affiliations of a node, the owner first. */
+  getNodeAffiliations(actor: string, ref: NodeRef): Outcome<AffiliationEntry[]> {
+    return this.run(() => getNodeAffiliations(this.ctx, actor, ref));
+  }
+
+  /** §8.9.2 change affiliations (JIDs or whole domains), all-or-nothing; bans drop subscriptions. */
+  setNodeAffiliations(
+    actor: string,
+    ref: NodeRef,
+    changes: readonly AffiliationChange[],
+  ): Outcome<AffiliationEntry[]> {
+    return this.run(() => setNodeAffiliations(this.ctx, actor, ref, changes));
+  }
+
+  /** §8.5 purge all items. */
+  purgeNode(actor: string, ref: NodeRef): Outcome<{ purged: number }> {
+    return this.run(() => purgeNode(this.ctx, actor, ref));
+  }
+
+  /** §8.4 delete the node with its items, subscriptions and affiliations. */
+  deleteNode(actor: string, ref: NodeRef): Outcome<NodeRecord> {
+    return this.run(() => deleteNode(this.ctx, actor, ref));
+  }
+
+  /** §8.6 the owner approves (allow = true) or denies a pending request. */
+  approveSubscription(
+    actor: string,
+    ref: NodeRef,
+    jid: string,
+    allow: boolean,
+  ): Outcome<Subscription> {
+    return this.run(() => approveSubscription(this.ctx, actor, ref, jid, allow));
+  }
+
+  /** §8.7 pending requests at a service (one node, or all nodes the sender owns). */
+  listPending(actor: string, service: string, node?: string): Outcome<Subscription[]> {
+    return this.run(() => listPending(this.ctx, actor, service, node));
+  }
+
+  // ── housekeeping ──
+
+  /** Deny pending requests older than limits.pendingTtlMs (default 7 days). Call periodically. */
+  expirePending(): Outcome<Subscription[]> {
+    return this.run(() => expirePending(this.ctx));
+  }
+
+  /** Refusals so far, by reason (every reason present, 0 when never refused). */
+  getRefusalCounts(): Record<RefusalReason, number> {
+    const counters = this.ctx.store.getCounters();
+    return Object.fromEntries(
+      REFUSAL_REASONS.map((r) => [r, counters[`refused:${r}`] ?? 0]),
+    ) as Record<RefusalReason, number>;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * What every use case shares: the dependencies of the core and the few helpers that turn the
+ * store's rows into policy decisions (standing, may, recipients). Internal to the domain.
+ */
+import {
+  type AbuseLimits,
+  type Action,
+  may,
+  resolveStanding,
+  type ServicePolicy,
+  type Standing,
+  type Verdict,
+} from "./capabilities.js";
+import { PubsubError } from "./errors.js";
+import type { LastItemForSubscriber, Recipient, SubscriptionChanged } from "./events.js";
+import type { ItemIdGenerator } from "./item-id.js";
+import { bareJid } from "./jid.js";
+import type { PubsubStore } from "./ports.js";
+import type {
+  Affiliation,
+  NodeConfig,
+  NodeRecord,
+  NodeRef,
+  Subscription,
+  SubscriptionState,
+} from "./types.js";
+
+export interface CoreContext {
+  store: PubsubStore;
+  now: () => number;
+  newItemId: ItemIdGenerator;
+  newSubId: () => string;
+  /** Bare JID of the user owning `service`, undefined when the service belongs to nobody. */
+  ownerOf: (service: string) => string | undefined;
+  defaultConfig: (owner: string) => NodeConfig;
+  policy: ServicePolicy;
+  limits: AbuseLimits;
+  maxItemsCeiling: number;
+}
+
+/** A node as the policy sees it: it may not exist yet (auto-create on the owner's publish). */
+export interface NodeView extends NodeRef {
+  owner: string;
+  config: NodeConfig;
+  exists: boolean;
+}
+
+export function nodeNotFound(ref: NodeRef): PubsubError {
+  return new PubsubError("item-not-found", { text: `no node ${ref.node} at ${ref.service}` });
+}
+
+/** The stored node, or item-not-found. */
+export function requireNode(ctx: CoreContext, ref: NodeRef): NodeRecord {
+  const node = ctx.store.getNode(ref);
+  if (!node) throw nodeNotFound(ref);
+  return node;
+}
+
+/** The stored node, or the node the service's owner would get; item-not-found for no owner. */
+export function viewNode(ctx: CoreContext, ref: NodeRef): NodeView {
+  const node = ctx.store.getNode(ref);
+  if (node) return { ...ref, owner: node.owner, config: node.config, exists: true };
+  const owner = ctx.ownerOf(ref.service);
+  if (owner === undefined) throw nodeNotFound(ref);
+  const o = bareJid(owner);
+  return { ...ref, owner: o, config: ctx.defaultConfig(o), exists: false };
+}
+
+/** Affiliation lookup over a node's entries, read once. */
+export function affiliationLookup(ctx: CoreContext, ref: NodeRef): (entity: string) => Affiliation {
+  const map = new Map<string, Affiliation>();
+  for (const e of ctx.store.listNodeAffiliations(ref)) map.set(e.entity, e.affiliation);
+  return (entity) => map.get(entity) ?? "none";
+}
+
+export function standingOf(ctx: CoreContext, node: NodeView, jid: string): Standing {
+  const lookup = node.exists
+    ? (e: string) => ctx.store.getAffiliation(node, e)
+    : () => "none" as Affiliation;
+  return resolveStanding(jid, node.owner, ctx.policy, lookup);
+}
+
+/** The subscription state of `jid` itself (exact JID) at the node, "none" when there is none. */
+export function subscriptionStateOf(
+  ctx: CoreContext,
+  node: NodeView,
+  jid: string,
+): SubscriptionState {
+  if (!node.exists) return "none";
+  return ctx.store.getSubscription(node, jid)?.state ?? "none";
+}
+
+/** The policy verdict for `actor` doing `action` on `node`. */
+export function verdictFor(
+  ctx: CoreContext,
+  action: Action,
+  node: NodeView,
+  actor: string,
+): Verdict {
+  return may(action, {
+    standing: standingOf(ctx, node, actor),
+    accessModel: node.config.accessModel,
+    publishModel: node.config.publishModel,
+    subscription: subscriptionStateOf(ctx, node, actor),
+  });
+}
+
+/** Throw the refusal when `actor` may not do `action`; "pending" counts as allowed. */
+export function check(ctx: CoreContext, action: Action, node: NodeView, actor: string): void {
+  const verdict = verdictFor(ctx, action, node, actor);
+  if (verdict.kind === "refuse") throw verdict.error;
+}
+
+export function asView(node: NodeRecord): NodeView {
+  return { ...node, exists: true };
+}
+
+/**
+ * Who gets a notification: subscriptions in state "subscribed" whose holder may still be
+ * notified (not banned by the owner or the operator, on the whitelist if there is one).
+ * With `includePending`, pending subscriptions too (node deletion, §8.4.2).
+ */
+export function recipientsOf(
+  ctx: CoreContext,
+  node: NodeView,
+  includePending = false,
+): Recipient[] {
+  if (!node.exists) return [];
+  const lookup = affiliationLookup(ctx, node);
+  const subs = ctx.store
+    .listNodeSubscriptions(node)
+    .filter((s) => s.state === "subscribed" || (includePending && s.state === "pending"));
+  return subs
+    .filter((s) => {
+      const standing = resolveStanding(s.jid, node.owner, ctx.policy, lookup);
+      const verdict = may("be-notified", {
+        standing,
+        accessModel: node.config.accessModel,
+        publishModel: node.config.publishModel,
+        subscription: s.state,
+      });
+      return verdict.kind !== "refuse";
+    })
+    .map((s) => ({ jid: s.jid, subid: s.subid }));
+}
+
+export function subscriptionChanged(
+  node: NodeView,
+  sub: Subscription,
+  state: SubscriptionState,
+  cause: SubscriptionChanged["cause"],
+): SubscriptionChanged {
+  return {
+    type: "subscription-changed",
+    service: node.service,
+    node: node.node,
+    jid: sub.jid,
+    subid: sub.subid,
+    state,
+    owner: node.owner,
+    notifyOwner: node.config.notifySub,
+    cause,
+  };
+}
+
+/** The last published item for a new subscriber, when the node sends it on subscription. */
+export function lastItemFor(
+  ctx: CoreContext,
+  node: NodeView,
+  sub: Subscription,
+): LastItemForSubscriber[] {
+  if (!node.exists || node.config.sendLastPublishedItem === "never") return [];
+  const item = ctx.store.getLastItem(node);
+  if (!item) return [];
+  return [
+    {
+      type: "last-item-for-subscriber",
+      service: node.service,
+      node: node.node,
+      item,
+      recipient: { jid: sub.jid, subid: sub.subid },
+      deliverPayloads: node.config.deliverPayloads,
+      includeBody: node.config.includeBody,
+    },
+  ];
+}

@@ -1,0 +1,272 @@
+/**
+ * Subscriber use cases (§6.1 subscribe, §6.2 unsubscribe, §5.6 / §5.7 own subscriptions and
+ * affiliations) and the authorize workflow: approve / deny (§8.6), pending list (§8.7), expiry.
+ */
+import {
+  checkRequestLimits,
+  isLocalDomain,
+  isPendingExpired,
+  may,
+  RATE_WINDOW_MS,
+  resolveStanding,
+} from "./capabilities.js";
+import { PubsubError } from "./errors.js";
+import type { Outcome, PubsubEvent } from "./events.js";
+import { bareJid, domainOf } from "./jid.js";
+import {
+  affiliationLookup,
+  asView,
+  type CoreContext,
+  check,
+  lastItemFor,
+  type NodeView,
+  requireNode,
+  subscriptionChanged,
+  verdictFor,
+} from "./service-context.js";
+import type { AffiliationEntry, NodeRef, Subscription } from "./types.js";
+
+export interface SubscribeRequest {
+  /** The JID to subscribe (the subscribe element's jid): bare or full, its bare part the sender's. */
+  jid: string;
+  options?: Record<string, string>;
+}
+
+export function subscribe(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+  req: SubscribeRequest,
+): Outcome<Subscription> {
+  if (bareJid(req.jid) !== bareJid(actor)) {
+    throw new PubsubError("bad-request", { pubsubCondition: "invalid-jid", reason: "invalid-jid" });
+  }
+  const node = asView(requireNode(ctx, ref));
+  const existing = ctx.store.getSubscription(node, req.jid);
+  const verdict = verdictFor(ctx, "subscribe", node, req.jid);
+  if (verdict.kind === "refuse") throw verdict.error;
+  if (existing) return { result: existing, events: [] };
+  const pending = verdict.kind === "pending";
+  enforceRequestLimits(ctx, node, req.jid, pending);
+  const sub: Subscription = {
+    ...ref,
+    jid: req.jid,
+    subid: ctx.newSubId(),
+    state: pending ? "pending" : "subscribed",
+    createdAt: ctx.now(),
+    ...(req.options ? { options: req.options } : {}),
+  };
+  ctx.store.putSubscription(sub);
+  const events: PubsubEvent[] = pending
+    ? [
+        {
+          type: "subscription-requested",
+          ...ref,
+          jid: sub.jid,
+          subid: sub.subid,
+          owner: node.owner,
+        },
+      ]
+    : [subscriptionChanged(node, sub, "subscribed", "subscribe"), ...lastItemFor(ctx, node, sub)];
+  return { result: sub, events };
+}
+
+/** Refuse a new request over an abuse limit (nothing stored); else log it for the rate limit. */
+function enforceRequestLimits(
+  ctx: CoreContext,
+  node: NodeView,
+  jid: string,
+  pending: boolean,
+): void {
+  const domain = domainOf(jid);
+  const remote = !isLocalDomain(domain, ctx.policy);
+  const now = ctx.now();
+  const error = checkRequestLimits(
+    {
+      remote,
+      pending,
+      pendingFromDomainOnNode: pending ? ctx.store.countPending(node, domain) : 0,
+      requestsFromDomainLastMinute: remote
+        ? ctx.store.countRequestsSince(domain, now - RATE_WINDOW_MS)
+        : 0,
+      pendingOnNode: pending ? ctx.store.countPending(node) : 0,
+    },
+    ctx.limits,
+  );
+  if (error) throw error;
+  if (remote) {
+    ctx.store.pruneRequests(now - RATE_WINDOW_MS);
+    ctx.store.recordRequest(domain, now);
+  }
+}
+
+export interface UnsubscribeRequest {
+  jid: string;
+  subid?: string;
+}
+
+export function unsubscribe(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+  req: UnsubscribeRequest,
+): Outcome<Subscription> {
+  const node = asView(requireNode(ctx, ref));
+  const self = bareJid(req.jid) === bareJid(actor);
+  check(ctx, self ? "unsubscribe" : "unsubscribe-other", node, actor);
+  const sub = ctx.store.getSubscription(node, req.jid);
+  if (!sub) {
+    throw new PubsubError("unexpected-request", { pubsubCondition: "not-subscribed" });
+  }
+  if (req.subid && req.subid !== sub.subid) {
+    throw new PubsubError("not-acceptable", { pubsubCondition: "invalid-subid" });
+  }
+  ctx.store.deleteSubscription(node, sub.jid);
+  return {
+    result: { ...sub, state: "none" },
+    events: [subscriptionChanged(node, sub, "none", "unsubscribe")],
+  };
+}
+
+/** The sender's subscriptions at a service (all its JIDs with the sender's bare JID). */
+export function getSubscriptions(
+  ctx: CoreContext,
+  actor: string,
+  service: string,
+  node?: string,
+): Outcome<Subscription[]> {
+  return { result: ctx.store.listSubscriptionsOf(service, bareJid(actor), node), events: [] };
+}
+
+/** The sender's affiliations at a service: "owner" of every node it owns, plus JID entries. */
+export function getAffiliations(
+  ctx: CoreContext,
+  actor: string,
+  service: string,
+  node?: string,
+): Outcome<AffiliationEntry[]> {
+  const bare = bareJid(actor);
+  const owned: AffiliationEntry[] = ctx.store
+    .listNodes(service)
+    .filter((n) => n.owner === bare)
+    .map((n) => ({ service, node: n.node, entity: bare, affiliation: "owner" }));
+  const listed = ctx.store.listAffiliationsOf(service, bare);
+  const all = [...owned, ...listed.filter((e) => !owned.some((o) => o.node === e.node))];
+  return { result: node === undefined ? all : all.filter((e) => e.node === node), events: [] };
+}
+
+/** Make a pending or new subscription active; its events (changed + last item). */
+export function activate(
+  ctx: CoreContext,
+  node: NodeView,
+  sub: Subscription,
+  cause: "approved" | "owner",
+): PubsubEvent[] {
+  const active: Subscription = { ...sub, state: "subscribed" };
+  ctx.store.putSubscription(active);
+  return [
+    subscriptionChanged(node, active, "subscribed", cause),
+    ...lastItemFor(ctx, node, active),
+  ];
+}
+
+/**
+ * The owner answers a pending request (§8.6). Approving an already active subscription is a
+ * no-op; anything else without a pending request is item-not-found.
+ */
+export function approveSubscription(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+  jid: string,
+  allow: boolean,
+): Outcome<Subscription> {
+  const node = asView(requireNode(ctx, ref));
+  check(ctx, "approve", node, actor);
+  const sub = ctx.store.getSubscription(node, jid);
+  if (allow && sub?.state === "subscribed") return { result: sub, events: [] };
+  if (sub?.state !== "pending") {
+    throw new PubsubError("item-not-found", {
+      text: `no pending subscription request from ${jid}`,
+    });
+  }
+  if (allow)
+    return {
+      result: { ...sub, state: "subscribed" },
+      events: activate(ctx, node, sub, "approved"),
+    };
+  ctx.store.deleteSubscription(node, jid);
+  ctx.store.incrementCounter("refused:denied-by-owner");
+  return {
+    result: { ...sub, state: "none" },
+    events: [subscriptionChanged(node, sub, "none", "denied")],
+  };
+}
+
+/**
+ * Pending requests at a service, oldest first per node: of one node, or of every node the
+ * sender may manage (forbidden when it manages none of the service's nodes).
+ */
+export function listPending(
+  ctx: CoreContext,
+  actor: string,
+  service: string,
+  node?: string,
+): Outcome<Subscription[]> {
+  const nodes =
+    node === undefined
+      ? ctx.store.listNodes(service).map(asView)
+      : [asView(requireNode(ctx, { service, node }))];
+  const verdicts = nodes.map((n) => ({ n, v: verdictFor(ctx, "get-pending", n, actor) }));
+  const allowed = verdicts.filter(({ v }) => v.kind !== "refuse").map(({ n }) => n);
+  const refusal = verdicts[0]?.v;
+  if (allowed.length === 0 && refusal?.kind === "refuse") throw refusal.error;
+  return {
+    result: allowed.flatMap((n) => ctx.store.listNodeSubscriptions(n, "pending")),
+    events: [],
+  };
+}
+
+/** Deny every pending request older than the TTL (counted as refused:pending-expired). */
+export function expirePending(ctx: CoreContext): Outcome<Subscription[]> {
+  const now = ctx.now();
+  const expired = ctx.store
+    .listPendingCreatedBefore(now - ctx.limits.pendingTtlMs + 1)
+    .filter((s) => isPendingExpired(s.createdAt, now, ctx.limits));
+  const events: PubsubEvent[] = [];
+  for (const sub of expired) {
+    const node = ctx.store.getNode(sub);
+    ctx.store.deleteSubscription(sub, sub.jid);
+    if (node) events.push(subscriptionChanged(asView(node), sub, "none", "expired"));
+  }
+  if (expired.length > 0) ctx.store.incrementCounter("refused:pending-expired", expired.length);
+  return { result: expired.map((s) => ({ ...s, state: "none" })), events };
+}
+
+/**
+ * Re-apply the policy to every subscription of a node after its access model or affiliations
+ * changed, as if each were a new request: refused → removed ("banned" for outcasts, else
+ * "access-model"); allowed while pending → approved; pending while active → kept (locking an
+ * account keeps its followers).
+ */
+export function reconcileSubscriptions(ctx: CoreContext, node: NodeView): PubsubEvent[] {
+  const lookup = affiliationLookup(ctx, node);
+  const events: PubsubEvent[] = [];
+  for (const sub of ctx.store.listNodeSubscriptions(node)) {
+    const standing = resolveStanding(sub.jid, node.owner, ctx.policy, lookup);
+    const verdict = may("subscribe", {
+      standing,
+      accessModel: node.config.accessModel,
+      publishModel: node.config.publishModel,
+      subscription: "none",
+    });
+    if (verdict.kind === "refuse") {
+      ctx.store.deleteSubscription(node, sub.jid);
+      const cause = standing.affiliation === "outcast" ? "banned" : "access-model";
+      events.push(subscriptionChanged(node, sub, "none", cause));
+    } else if (verdict.kind === "allow" && sub.state === "pending") {
+      events.push(...activate(ctx, node, sub, "approved"));
+    }
+  }
+  return events;
+}
