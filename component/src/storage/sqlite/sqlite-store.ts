@@ -177,7 +177,7 @@ export class SqliteStore implements PubsubStore {
         item_id: string;
       }[];
       for (const d of doomed) this.q.deleteItem.run(ref.service, ref.node, d.item_id);
-      return doomed.map((d) => d.item_id);
+      return doomed.map((d) => d.item_id).reverse();
     });
   }
   purgeItems(ref: NodeRef): number {
