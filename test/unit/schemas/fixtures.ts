@@ -38,7 +38,7 @@ export function canonical(el: Element, parentNs?: string): string {
     .join("");
   const nsAttr = ns !== parentNs ? ` {${ns}}` : "";
   const children = el.children
-    .map((c) => (typeof c === "string" ? c.trim() : canonical(c, ns)))
+    .map((c) => (typeof c === "string" ? c.trim().replace(/\s+/g, " ") : canonical(c, ns)))
     .filter((c) => c !== "")
     .join("");
   return `<${el.getName()}${nsAttr}${attrs}>${children}</${el.getName()}>`;
