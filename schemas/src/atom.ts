@@ -170,6 +170,7 @@ function readPerson(el: Element | undefined): AtomPerson | undefined {
   return person;
 }
 
+/** A link; whitespace in href is dropped (a URI has none; the XEP-0277 examples wrap long ones). */
 function readLink(el: Element): AtomLink {
   const link: AtomLink = { href: (el.attrs.href ?? "").replace(/\s+/g, "") };
   assign(link, "rel", el.attrs.rel);
@@ -185,6 +186,11 @@ export function entryText(entry: MicroblogEntry | Element): string {
     "links" in entry && Array.isArray(entry.links) ? entry : parseEntry(entry as Element);
   const content = parsed.content?.text ?? "";
   return content !== "" ? content : (parsed.title?.text ?? "");
+}
+
+/** The readable `<body>` of a notification: "u@D: text". */
+export function notificationBody(ownerJid: string, entry: MicroblogEntry | Element): string {
+  return `${ownerJid}: ${entryText(entry)}`;
 }
 
 /**

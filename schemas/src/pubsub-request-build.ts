@@ -1,4 +1,4 @@
-/** Build XEP-0060 requests (the CLI side of pubsub-request.ts). */
+/** Build XEP-0060 requests (the CLI side of pubsub-request.ts). One builder per request kind. */
 import { clone } from "ltx";
 import { buildDataForm, type DataForm } from "./data-form.js";
 import { NS_PUBSUB, NS_PUBSUB_OWNER } from "./ns.js";
@@ -7,128 +7,143 @@ import { affiliationElement, subscriptionElement } from "./pubsub-types.js";
 import { buildRsmRequest } from "./rsm.js";
 import { type Element, xml } from "./xml.js";
 
-const OWNER_KINDS = new Set<PubsubRequestKind>([
-  "configure-get",
-  "configure-set",
-  "owner-subscriptions-get",
-  "owner-subscriptions-set",
-  "owner-affiliations-get",
-  "owner-affiliations-set",
-  "purge",
-  "delete",
-]);
+type Children = Array<Element | undefined>;
+type Of<K extends PubsubRequestKind> = Extract<PubsubRequest, { kind: K }>;
 
-/** The IQ type a request is sent with. */
-export function requestIqType(request: PubsubRequest): IqRequestType {
-  switch (request.kind) {
-    case "items":
-    case "subscriptions":
-    case "affiliations":
-    case "options-get":
-    case "default":
-    case "configure-get":
-    case "owner-subscriptions-get":
-    case "owner-affiliations-get":
-      return "get";
-    default:
-      return "set";
-  }
-}
-
-/** Build the `<pubsub/>` element of a request (the IQ around it is the caller's). */
-export function buildPubsubRequest(request: PubsubRequest): Element {
-  const owner =
-    OWNER_KINDS.has(request.kind) ||
-    (request.kind === "default" && request.scope === "node-config");
-  return xml("pubsub", { xmlns: owner ? NS_PUBSUB_OWNER : NS_PUBSUB }, ...buildAction(request));
+interface KindSpec<K extends PubsubRequestKind> {
+  iq: IqRequestType;
+  /** Sent in the #owner namespace. */
+  owner: boolean;
+  build: (r: Of<K>) => Children;
 }
 
 function withForm(wrapper: string, form: DataForm | undefined): Element | undefined {
   return form && xml(wrapper, null, buildDataForm(form));
 }
 
-function buildAction(r: PubsubRequest): Array<Element | undefined> {
-  switch (r.kind) {
-    case "publish":
-      return [
+const itemIds = (ids: string[]) => ids.map((id) => xml("item", { id }));
+
+/** The IQ type, namespace and children of every request kind; the compiler checks it is complete. */
+const KINDS: { [K in PubsubRequestKind]: KindSpec<K> } = {
+  publish: {
+    iq: "set",
+    owner: false,
+    build: (r) => [
+      xml(
+        "publish",
+        { node: r.node },
         xml(
-          "publish",
-          { node: r.node },
-          xml(
-            "item",
-            { id: r.itemId },
-            r.payloads.map((p) => clone(p)),
-          ),
+          "item",
+          { id: r.itemId },
+          r.payloads.map((p) => clone(p)),
         ),
-        withForm("publish-options", r.publishOptions),
-      ];
-    case "retract":
-      return [
-        xml(
-          "retract",
-          { node: r.node, notify: r.notify ? "true" : undefined },
-          r.itemIds.map((id) => xml("item", { id })),
-        ),
-      ];
-    case "items":
-      return [
-        xml(
-          "items",
-          { node: r.node, max_items: r.maxItems, subid: r.subid },
-          r.itemIds.map((id) => xml("item", { id })),
-        ),
-        r.rsm && buildRsmRequest(r.rsm),
-      ];
-    case "subscribe":
-      return [xml("subscribe", { node: r.node, jid: r.jid }), withForm("options", r.options)];
-    case "unsubscribe":
-      return [xml("unsubscribe", { node: r.node, jid: r.jid, subid: r.subid })];
-    case "subscriptions":
-    case "affiliations":
-      return [xml(r.kind, { node: r.node })];
-    case "options-get":
-    case "options-set":
-      return [
-        xml(
-          "options",
-          { node: r.node, jid: r.jid, subid: r.subid },
-          r.kind === "options-set" && buildDataForm(r.form),
-        ),
-      ];
-    case "create":
-      return [xml("create", { node: r.node }), withForm("configure", r.configure)];
-    case "default":
-      return [xml("default", { node: r.node })];
-    default:
-      return buildOwnerAction(r);
-  }
+      ),
+      withForm("publish-options", r.publishOptions),
+    ],
+  },
+  retract: {
+    iq: "set",
+    owner: false,
+    build: (r) => [
+      xml("retract", { node: r.node, notify: r.notify ? "true" : undefined }, itemIds(r.itemIds)),
+    ],
+  },
+  items: {
+    iq: "get",
+    owner: false,
+    build: (r) => [
+      xml("items", { node: r.node, max_items: r.maxItems, subid: r.subid }, itemIds(r.itemIds)),
+      r.rsm && buildRsmRequest(r.rsm),
+    ],
+  },
+  subscribe: {
+    iq: "set",
+    owner: false,
+    build: (r) => [xml("subscribe", { node: r.node, jid: r.jid }), withForm("options", r.options)],
+  },
+  unsubscribe: {
+    iq: "set",
+    owner: false,
+    build: (r) => [xml("unsubscribe", { node: r.node, jid: r.jid, subid: r.subid })],
+  },
+  subscriptions: {
+    iq: "get",
+    owner: false,
+    build: (r) => [xml("subscriptions", { node: r.node })],
+  },
+  affiliations: { iq: "get", owner: false, build: (r) => [xml("affiliations", { node: r.node })] },
+  "options-get": {
+    iq: "get",
+    owner: false,
+    build: (r) => [xml("options", { node: r.node, jid: r.jid, subid: r.subid })],
+  },
+  "options-set": {
+    iq: "set",
+    owner: false,
+    build: (r) => [
+      xml("options", { node: r.node, jid: r.jid, subid: r.subid }, buildDataForm(r.form)),
+    ],
+  },
+  create: {
+    iq: "set",
+    owner: false,
+    build: (r) => [xml("create", { node: r.node }), withForm("configure", r.configure)],
+  },
+  default: { iq: "get", owner: false, build: (r) => [xml("default", { node: r.node })] },
+  "configure-get": { iq: "get", owner: true, build: (r) => [xml("configure", { node: r.node })] },
+  "configure-set": {
+    iq: "set",
+    owner: true,
+    build: (r) => [xml("configure", { node: r.node }, buildDataForm(r.form))],
+  },
+  "owner-subscriptions-get": {
+    iq: "get",
+    owner: true,
+    build: (r) => [xml("subscriptions", { node: r.node })],
+  },
+  "owner-subscriptions-set": {
+    iq: "set",
+    owner: true,
+    build: (r) => [
+      xml("subscriptions", { node: r.node }, r.subscriptions.map(subscriptionElement)),
+    ],
+  },
+  "owner-affiliations-get": {
+    iq: "get",
+    owner: true,
+    build: (r) => [xml("affiliations", { node: r.node })],
+  },
+  "owner-affiliations-set": {
+    iq: "set",
+    owner: true,
+    build: (r) => [xml("affiliations", { node: r.node }, r.affiliations.map(affiliationElement))],
+  },
+  purge: { iq: "set", owner: true, build: (r) => [xml("purge", { node: r.node })] },
+  delete: {
+    iq: "set",
+    owner: true,
+    build: (r) => [
+      xml(
+        "delete",
+        { node: r.node },
+        r.redirect !== undefined && xml("redirect", { uri: r.redirect }),
+      ),
+    ],
+  },
+};
+
+function specOf<K extends PubsubRequestKind>(request: Of<K>): KindSpec<K> {
+  return KINDS[request.kind as K];
 }
 
-function buildOwnerAction(r: PubsubRequest): Array<Element | undefined> {
-  switch (r.kind) {
-    case "configure-get":
-      return [xml("configure", { node: r.node })];
-    case "configure-set":
-      return [xml("configure", { node: r.node }, buildDataForm(r.form))];
-    case "owner-subscriptions-get":
-      return [xml("subscriptions", { node: r.node })];
-    case "owner-subscriptions-set":
-      return [xml("subscriptions", { node: r.node }, r.subscriptions.map(subscriptionElement))];
-    case "owner-affiliations-get":
-      return [xml("affiliations", { node: r.node })];
-    case "owner-affiliations-set":
-      return [xml("affiliations", { node: r.node }, r.affiliations.map(affiliationElement))];
-    case "purge":
-      return [xml("purge", { node: r.node })];
-    case "delete":
-      return [
-        xml(
-          "delete",
-          { node: r.node },
-          r.redirect !== undefined && xml("redirect", { uri: r.redirect }),
-        ),
-      ];
-    default:
-      return [];
-  }
+/** The IQ type a request is sent with. */
+export function requestIqType(request: PubsubRequest): IqRequestType {
+  return specOf(request).iq;
+}
+
+/** Build the `<pubsub/>` element of a request (the IQ around it is the caller's). */
+export function buildPubsubRequest(request: PubsubRequest): Element {
+  const spec = specOf(request);
+  const owner = spec.owner || (request.kind === "default" && request.scope === "node-config");
+  return xml("pubsub", { xmlns: owner ? NS_PUBSUB_OWNER : NS_PUBSUB }, ...spec.build(request));
 }

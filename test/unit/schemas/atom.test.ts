@@ -8,6 +8,7 @@ import {
   entryTagUri,
   entryText,
   itemUri,
+  notificationBody,
   parseEntry,
 } from "../../../schemas/src/atom.js";
 import { NS_ATOM, NS_PUBSUB } from "../../../schemas/src/ns.js";
@@ -124,6 +125,9 @@ describe("Atom entries (XEP-0277 examples)", () => {
       categories: [{ term: "coffee" }],
     });
     expect(entryText(reparsed)).toBe("@romeo cappuccino this late in the day?");
+    expect(notificationBody("benvolio@montague.lit", reparsed)).toBe(
+      "benvolio@montague.lit: @romeo cappuccino this late in the day?",
+    );
   });
 });
 
