@@ -13,7 +13,9 @@ export function xml(
   if (attrs) {
     for (const [k, v] of Object.entries(attrs)) if (v !== undefined) clean[k] = String(v);
   }
-  const flat = children.flat().filter((c): c is Element | string => c !== undefined && c !== null && c !== false);
+  const flat = children
+    .flat()
+    .filter((c): c is Element | string => c !== undefined && c !== null && c !== false);
   return createElement(name, clean, ...flat);
 }
 
