@@ -81,21 +81,21 @@ function enforceRequestLimits(
   const domain = domainOf(jid);
   const remote = !isLocalDomain(domain, ctx.policy);
   const now = ctx.now();
+  // The last minute: requests made after now - window (the bounds below are inclusive).
+  const windowStart = now - RATE_WINDOW_MS + 1;
   const error = checkRequestLimits(
     {
       remote,
       pending,
       pendingFromDomainOnNode: pending ? ctx.store.countPending(node, domain) : 0,
-      requestsFromDomainLastMinute: remote
-        ? ctx.store.countRequestsSince(domain, now - RATE_WINDOW_MS)
-        : 0,
+      requestsFromDomainLastMinute: remote ? ctx.store.countRequestsSince(domain, windowStart) : 0,
       pendingOnNode: pending ? ctx.store.countPending(node) : 0,
     },
     ctx.limits,
   );
   if (error) throw error;
   if (remote) {
-    ctx.store.pruneRequests(now - RATE_WINDOW_MS);
+    ctx.store.pruneRequests(windowStart);
     ctx.store.recordRequest(domain, now);
   }
 }
