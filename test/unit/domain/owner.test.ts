@@ -1,0 +1,260 @@
+import { describe, expect, it } from "vitest";
+import {
+  ALICE,
+  BOB,
+  CAROL,
+  EVE,
+  eventTypes,
+  expectError,
+  makeHarness,
+  NODE,
+  ofType,
+  withPosts,
+} from "./fixture.js";
+
+const OTHER = { ...NODE, node: "other" };
+
+describe("createNode", () => {
+  it("creates a node for the service owner; conflict when it exists", () => {
+    const { service } = makeHarness();
+    const out = service.createNode(ALICE, OTHER, { title: "Notes" });
+    expect(out.result).toMatchObject({ ...OTHER, owner: ALICE, config: { title: "Notes" } });
+    expect(out.events).toEqual([{ type: "node-created", ...OTHER, owner: ALICE }]);
+    expectError(() => service.createNode(ALICE, OTHER), { condition: "conflict" });
+  });
+
+  it("refuses anyone else with forbidden, and invalid configuration with not-acceptable", () => {
+    const { service } = makeHarness();
+    expectError(() => service.createNode(BOB, OTHER), { condition: "forbidden" });
+    expectError(() => service.createNode(ALICE, OTHER, { accessModel: "presence" as never }), {
+      condition: "not-acceptable",
+    });
+  });
+});
+
+describe("configureNode and getNodeConfig", () => {
+  it("gives the owner the defaults before the node exists, item-not-found to others", () => {
+    const { service } = makeHarness();
+    expect(service.getNodeConfig(ALICE, NODE).result.accessModel).toBe("open");
+    expectError(() => service.getNodeConfig(BOB, { ...NODE, service: "nobody@elsewhere" }), {
+      condition: "item-not-found",
+    });
+    expectError(() => service.getNodeConfig(BOB, NODE), { condition: "forbidden" });
+  });
+
+  it("creates the node on the owner's first configure", () => {
+    const { service } = makeHarness();
+    const out = service.configureNode(ALICE, NODE, { accessModel: "authorize" });
+    expect(eventTypes(out.events)).toEqual(["node-created"]);
+    expect(service.getNodeConfig(ALICE, NODE).result.accessModel).toBe("authorize");
+  });
+
+  it("refuses non-owners with forbidden and bad values with not-acceptable, changing nothing", () => {
+    const { service } = withPosts(["a"]);
+    expectError(() => service.configureNode(BOB, NODE, { title: "mine" }), {
+      condition: "forbidden",
+    });
+    expectError(() => service.configureNode(ALICE, NODE, { title: "ok", maxItems: -1 }), {
+      condition: "not-acceptable",
+    });
+    expect(service.getNodeConfig(ALICE, NODE).result.title).toBe("alice's microblog");
+  });
+
+  it("notifies subscribers of the change when notify_config is on", () => {
+    const { service } = withPosts(["a"]);
+    service.subscribe(BOB, NODE, { jid: BOB });
+    expect(service.configureNode(ALICE, NODE, { title: "x" }).events).toEqual([]);
+    const out = service.configureNode(ALICE, NODE, { notifyConfig: true });
+    expect(ofType(out.events, "configuration-changed")[0]).toMatchObject({
+      recipients: [{ jid: BOB }],
+      config: { notifyConfig: true },
+    });
+  });
+
+  it("removes non-members' subscriptions and requests when switching to whitelist", () => {
+    const { service } = withPosts(["a"]);
+    service.subscribe(BOB, NODE, { jid: BOB });
+    service.subscribe(CAROL, NODE, { jid: CAROL });
+    service.setNodeAffiliations(ALICE, NODE, [{ entity: BOB, affiliation: "member" }]);
+    const out = service.configureNode(ALICE, NODE, { accessModel: "whitelist" });
+    expect(
+      ofType(out.events, "subscription-changed").map((e) => [e.jid, e.state, e.cause]),
+    ).toEqual([[CAROL, "none", "access-model"]]);
+    expect(service.getNodeSubscriptions(ALICE, NODE).result.map((s) => s.jid)).toEqual([BOB]);
+  });
+
+  it("trims at once when max_items shrinks", () => {
+    const { service } = withPosts(["a", "b", "c"]);
+    const out = service.configureNode(ALICE, NODE, { maxItems: 1 });
+    expect(ofType(out.events, "items-retracted")[0]?.itemIds).toEqual(["a", "b"]);
+    expect(service.getItems(ALICE, NODE).result.count).toBe(1);
+  });
+});
+
+describe("node subscriptions", () => {
+  it("lists them for the owner only; item-not-found for an unknown node", () => {
+    const { service } = withPosts(["a"]);
+    service.subscribe(BOB, NODE, { jid: BOB });
+    expect(service.getNodeSubscriptions(ALICE, NODE).result.map((s) => [s.jid, s.state])).toEqual([
+      [BOB, "subscribed"],
+    ]);
+    expectError(() => service.getNodeSubscriptions(BOB, NODE), { condition: "forbidden" });
+    expectError(() => service.getNodeSubscriptions(ALICE, OTHER), { condition: "item-not-found" });
+  });
+
+  it("lets the owner add, change and remove subscriptions, telling each subscriber", () => {
+    const { service } = withPosts(["a"]);
+    service.subscribe(BOB, NODE, { jid: BOB });
+    const out = service.setNodeSubscriptions(ALICE, NODE, [
+      { jid: BOB, state: "none" },
+      { jid: CAROL, state: "subscribed" },
+    ]);
+    expect(out.result.map((s) => [s.jid, s.state])).toEqual([[CAROL, "subscribed"]]);
+    expect(eventTypes(out.events)).toEqual([
+      "subscription-changed",
+      "subscription-changed",
+      "last-item-for-subscriber",
+    ]);
+    expect(
+      ofType(out.events, "subscription-changed").map((e) => [e.jid, e.state, e.cause]),
+    ).toEqual([
+      [BOB, "none", "owner"],
+      [CAROL, "subscribed", "owner"],
+    ]);
+  });
+
+  it("refuses the whole change (not-acceptable) when one entry is invalid", () => {
+    const { service } = withPosts(["a"]);
+    service.setNodeAffiliations(ALICE, NODE, [{ entity: "rogue.example", affiliation: "outcast" }]);
+    expectError(
+      () =>
+        service.setNodeSubscriptions(ALICE, NODE, [
+          { jid: BOB, state: "subscribed" },
+          { jid: EVE, state: "subscribed" },
+        ]),
+      { condition: "not-acceptable" },
+    );
+    expectError(
+      () => service.setNodeSubscriptions(ALICE, NODE, [{ jid: BOB, state: "bogus" as never }]),
+      { condition: "not-acceptable" },
+    );
+    expectError(
+      () => service.setNodeSubscriptions(BOB, NODE, [{ jid: BOB, state: "subscribed" }]),
+      { condition: "forbidden" },
+    );
+    expect(service.getNodeSubscriptions(ALICE, NODE).result).toEqual([]);
+  });
+});
+
+describe("node affiliations", () => {
+  it("lists the owner first, then the entries; for the owner only", () => {
+    const { service } = withPosts(["a"]);
+    const out = service.setNodeAffiliations(ALICE, NODE, [
+      { entity: `${BOB}/phone`, affiliation: "member" },
+      { entity: "Rogue.Example", affiliation: "outcast" },
+    ]);
+    expect(out.result.map((e) => [e.entity, e.affiliation])).toEqual([
+      [ALICE, "owner"],
+      [BOB, "member"],
+      ["rogue.example", "outcast"],
+    ]);
+    expect(service.getNodeAffiliations(ALICE, NODE).result).toEqual(out.result);
+    expectError(() => service.getNodeAffiliations(BOB, NODE), { condition: "forbidden" });
+    expectError(
+      () => service.setNodeAffiliations(BOB, NODE, [{ entity: BOB, affiliation: "owner" }]),
+      { condition: "forbidden" },
+    );
+  });
+
+  it("bans drop the banned subscriptions, by JID and by domain, and tell them", () => {
+    const { service } = withPosts(["a"]);
+    for (const jid of [BOB, CAROL, EVE]) service.subscribe(jid, NODE, { jid });
+    const out = service.setNodeAffiliations(ALICE, NODE, [
+      { entity: CAROL, affiliation: "outcast" },
+      { entity: "rogue.example", affiliation: "outcast" },
+    ]);
+    expect(ofType(out.events, "subscription-changed").map((e) => [e.jid, e.cause])).toEqual([
+      [CAROL, "banned"],
+      [EVE, "banned"],
+    ]);
+    expect(service.getNodeSubscriptions(ALICE, NODE).result.map((s) => s.jid)).toEqual([BOB]);
+    service.setNodeAffiliations(ALICE, NODE, [{ entity: CAROL, affiliation: "none" }]);
+    expect(service.subscribe(CAROL, NODE, { jid: CAROL }).result.state).toBe("subscribed");
+  });
+
+  it("keeps the owner an owner and domains below publisher: not-acceptable, nothing changed", () => {
+    const { service } = withPosts(["a"]);
+    expectError(
+      () =>
+        service.setNodeAffiliations(ALICE, NODE, [
+          { entity: BOB, affiliation: "member" },
+          { entity: ALICE, affiliation: "none" },
+        ]),
+      { condition: "not-acceptable" },
+    );
+    expectError(
+      () =>
+        service.setNodeAffiliations(ALICE, NODE, [
+          { entity: "remote.example", affiliation: "publisher" },
+        ]),
+      { condition: "not-acceptable" },
+    );
+    expectError(
+      () =>
+        service.setNodeAffiliations(ALICE, NODE, [
+          { entity: BOB, affiliation: "member" },
+          { entity: BOB, affiliation: "none" },
+        ]),
+      { condition: "bad-request" },
+    );
+    expect(service.getNodeAffiliations(ALICE, NODE).result).toHaveLength(1);
+  });
+});
+
+describe("purgeNode and deleteNode", () => {
+  it("purges all items with one notification per subscriber", () => {
+    const { service } = withPosts(["a", "b"]);
+    service.subscribe(BOB, NODE, { jid: BOB });
+    const out = service.purgeNode(ALICE, NODE);
+    expect(out).toEqual({
+      result: { purged: 2 },
+      events: [{ type: "node-purged", ...NODE, recipients: [{ jid: BOB, subid: "sub-1" }] }],
+    });
+    expect(service.getItems(BOB, NODE).result.count).toBe(0);
+  });
+
+  it("deletes the node, notifying subscribers and pending requesters", () => {
+    const { service } = withPosts(["a"]);
+    service.subscribe(BOB, NODE, { jid: BOB });
+    service.configureNode(ALICE, NODE, { accessModel: "authorize" });
+    service.subscribe(CAROL, NODE, { jid: CAROL });
+    const out = service.deleteNode(ALICE, NODE);
+    expect(out.events).toEqual([
+      {
+        type: "node-deleted",
+        ...NODE,
+        recipients: [
+          { jid: BOB, subid: "sub-1" },
+          { jid: CAROL, subid: "sub-2" },
+        ],
+      },
+    ]);
+    expectError(() => service.getItems(ALICE, NODE), { condition: "item-not-found" });
+    expect(service.getSubscriptions(BOB, NODE.service).result).toEqual([]);
+  });
+
+  it("refuses non-owners with forbidden and unknown nodes with item-not-found", () => {
+    const { service } = withPosts(["a"]);
+    service.subscribe(BOB, NODE, { jid: BOB });
+    expectError(() => service.purgeNode(BOB, NODE), { condition: "forbidden" });
+    expectError(() => service.deleteNode(BOB, NODE), { condition: "forbidden" });
+    expectError(() => service.purgeNode(ALICE, OTHER), { condition: "item-not-found" });
+    expectError(() => service.deleteNode(ALICE, OTHER), { condition: "item-not-found" });
+  });
+
+  it("lets a publisher purge, as XEP-0060 §4.1 allows", () => {
+    const { service } = withPosts(["a"]);
+    service.setNodeAffiliations(ALICE, NODE, [{ entity: BOB, affiliation: "publisher" }]);
+    expect(service.purgeNode(BOB, NODE).result.purged).toBe(1);
+  });
+});
