@@ -1,7 +1,7 @@
 /**
  * Item ids for publishes that carry none: ULID-like, 26 Crockford base32 characters, 10 for the
- * time in ms and 16 random. They sort by time as strings, and ids made within the same
- * millisecond by one generator still sort in creation order (the random part is incremented).
+ * time in ms and 16 random. They sort by time as strings, and the ids of one generator sort in
+ * creation order even within one millisecond or when the clock steps back.
  */
 const ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const TIME_LEN = 10;
@@ -40,11 +40,18 @@ export function createItemIdGenerator(
 ): ItemIdGenerator {
   let lastTime = -1;
   let lastRandom: number[] = [];
+  const fresh = () => Array.from({ length: RANDOM_LEN }, () => Math.floor(random() * 32) % 32);
   return () => {
-    const time = now();
-    const bumped = time === lastTime ? increment(lastRandom) : undefined;
-    lastRandom = bumped ?? Array.from({ length: RANDOM_LEN }, () => Math.floor(random() * 32) % 32);
+    // Never go back in time (a clock step backwards keeps the last time); within one
+    // millisecond increment the random part, and on its overflow move to the next millisecond.
+    let time = Math.max(now(), lastTime);
+    let digits = time === lastTime ? increment(lastRandom) : undefined;
+    if (!digits) {
+      if (time === lastTime) time += 1;
+      digits = fresh();
+    }
     lastTime = time;
-    return encodeTime(time) + lastRandom.map((d) => ALPHABET.charAt(d)).join("");
+    lastRandom = digits;
+    return encodeTime(time) + digits.map((d) => ALPHABET.charAt(d)).join("");
   };
 }
