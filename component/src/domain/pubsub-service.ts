@@ -238,6 +238,16 @@ export class PubsubService {
     return this.run(() => expirePending(this.ctx));
   }
 
+  /** All named counters ("refused:<reason>", …). */
+  getCounters(): Record<string, number> {
+    return this.ctx.store.getCounters();
+  }
+
+  /** Add to a named counter, e.g. "dropped:unfollowed-event" (protocol-layer statistics). */
+  incrementCounter(name: string, by = 1): void {
+    this.ctx.store.transaction(() => this.ctx.store.incrementCounter(name, by));
+  }
+
   /** Refusals so far, by reason (every reason present, 0 when never refused). */
   getRefusalCounts(): Record<RefusalReason, number> {
     const counters = this.ctx.store.getCounters();

@@ -80,14 +80,32 @@ export function standingOf(ctx: CoreContext, node: NodeView, jid: string): Stand
   return resolveStanding(jid, node.owner, ctx.policy, lookup);
 }
 
-/** The subscription state of `jid` itself (exact JID) at the node, "none" when there is none. */
+const STATE_RANK: Record<SubscriptionState, number> = {
+  none: 0,
+  pending: 1,
+  unconfigured: 2,
+  subscribed: 3,
+};
+
+/**
+ * The subscription state of `jid` at the node: of that exact JID when it has one, else the
+ * best state among the subscriptions of its bare JID (a user subscribed as "bob@x" reads from
+ * "bob@x/phone"); "none" when there is none.
+ */
 export function subscriptionStateOf(
   ctx: CoreContext,
   node: NodeView,
   jid: string,
 ): SubscriptionState {
   if (!node.exists) return "none";
-  return ctx.store.getSubscription(node, jid)?.state ?? "none";
+  const exact = ctx.store.getSubscription(node, jid);
+  if (exact) return exact.state;
+  return ctx.store
+    .listSubscriptionsOf(node.service, bareJid(jid), node.node)
+    .reduce<SubscriptionState>(
+      (best, s) => (STATE_RANK[s.state] > STATE_RANK[best] ? s.state : best),
+      "none",
+    );
 }
 
 /** The policy verdict for `actor` doing `action` on `node`. */

@@ -140,6 +140,7 @@ describe("getItems", () => {
       pubsubCondition: "not-subscribed",
     });
     expect(service.getItems(BOB, NODE).result.count).toBe(5);
+    expect(service.getItems(`${BOB}/phone`, NODE).result.count).toBe(5);
     expect(service.getItems(`${ALICE}/x`, NODE).result.count).toBe(5);
   });
 
