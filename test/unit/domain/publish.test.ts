@@ -105,6 +105,22 @@ describe("publishItem", () => {
   });
 });
 
+describe("notification recipients under a changed operator policy", () => {
+  it("leaves out subscribers whose domain the operator denied after they subscribed", () => {
+    const { store } = withPosts(["a"]);
+    const before = new PubsubService({ store, ownerOf, policy: { usersDomains: ["example.org"] } });
+    before.subscribe(BOB, NODE, { jid: BOB });
+    before.subscribe(EVE, NODE, { jid: EVE });
+    const after = new PubsubService({
+      store,
+      ownerOf,
+      policy: { usersDomains: ["example.org"], deniedDomains: ["rogue.example"] },
+    });
+    const out = after.publishItem(ALICE, NODE, { id: "b", payload: "<e/>" });
+    expect(ofType(out.events, "item-published")[0]?.recipients.map((r) => r.jid)).toEqual([BOB]);
+  });
+});
+
 describe("publish-options preconditions", () => {
   it("refuses with conflict + precondition-not-met when the node's value differs, storing nothing", () => {
     const { service } = withPosts(["a"]);
