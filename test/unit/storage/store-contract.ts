@@ -52,8 +52,10 @@ export function describeStoreContract(name: string, makeStore: () => PubsubStore
     });
     describeNodes(() => store);
     describeItems(() => store);
+    describeItemRemoval(() => store);
     describePaging(() => store);
     describeSubscriptions(() => store);
+    describeSubscriptionQueries(() => store);
     describeAffiliations(() => store);
     describeCountersAndRequests(() => store);
     describeTransactions(() => store);
@@ -141,6 +143,11 @@ function describeItems(get: () => PubsubStore): void {
       expect(store.deleteItems(OTHER, ["a"])).toEqual(["a"]);
       expect(ids(store.getItems(REF, ["a"]))).toEqual(["a"]);
     });
+  });
+}
+
+function describeItemRemoval(get: () => PubsubStore): void {
+  describe("item removal", () => {
     it("deletes items, returning the ids that existed", () => {
       const store = get();
       publish(store, "a");
@@ -247,6 +254,11 @@ function describeSubscriptions(get: () => PubsubStore): void {
       ).toEqual(["other bob@example/phone", "urn:xmpp:microblog:0 bob@example"]);
       expect(store.listSubscriptionsOf(REF.service, "bob@example", "other")).toHaveLength(1);
     });
+  });
+}
+
+function describeSubscriptionQueries(get: () => PubsubStore): void {
+  describe("subscription queries", () => {
     it("counts pending requests per node and per domain", () => {
       const store = get();
       store.putSubscription(sub("a@rogue.example", "pending"));
