@@ -40,7 +40,8 @@ export function loadMigrations(dir = defaultMigrationsDir()): Migration[] {
     }))
     .sort((a, b) => a.version - b.version);
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`migration ${m.name} is out of sequence (expected ${i + 1})`);
+    if (m.version !== i + 1)
+      throw new Error(`migration ${m.name} is out of sequence (expected ${i + 1})`);
   });
   return migrations;
 }

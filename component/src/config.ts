@@ -1,0 +1,238 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+
+/** Everything the component needs to run, validated once at start. */
+export interface Config {
+  /** xmpp://host:port of the server's XEP-0114 listener. */
+  service: string;
+  /** The component's own domain C. */
+  domain: string;
+  secret: string;
+  /** Domains D whose users own microblogs at u@C. */
+  usersDomains: string[];
+  db: string;
+  logLevel: string;
+  /** Longest post text, in characters (XEP-0277 entries). */
+  maxPostLength: number;
+  /** Largest item payload, in bytes. */
+  maxPayloadBytes: number;
+  /** JIDs allowed to run the operator's ad-hoc commands. */
+  admins: string[];
+  /** Remote domains refused service-wide; when allowDomains is non-empty only those may follow. */
+  denyDomains: string[];
+  allowDomains: string[];
+}
+
+/** A setting that is missing or invalid: main prints the message as one line and exits 2. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Raw = Partial<Record<keyof Config | "secretFile", unknown>>;
+
+const DEFAULTS = {
+  db: "./data/warble.db",
+  logLevel: "info",
+  maxPostLength: 500,
+  maxPayloadBytes: 65536,
+  admins: [] as string[],
+  denyDomains: [] as string[],
+  allowDomains: [] as string[],
+};
+
+export const USAGE = `Usage: warble-component [options]
+  --service URI        XEP-0114 listener, e.g. xmpp://127.0.0.1:5347   (WARBLE_SERVICE)
+  --domain C           the component's domain, e.g. microblog.example.org (WARBLE_DOMAIN)
+  --secret-file F      file holding the component secret                (WARBLE_SECRET: the secret itself)
+  --users-domain D     users' domain(s), comma-separated                 (WARBLE_USERS_DOMAIN)
+  --db PATH            SQLite database (default ./data/warble.db)        (WARBLE_DB)
+  --config FILE        JSON file with any of: service, domain, secret, secretFile, usersDomains,
+                       db, logLevel, maxPostLength, maxPayloadBytes, admins, denyDomains, allowDomains
+  --log-level LEVEL    trace|debug|info|warn|error (default info)        (WARBLE_LOG_LEVEL)
+  --help               this text`;
+
+function list(v: unknown): string[] | undefined {
+  if (v === undefined || v === null || v === "") return undefined;
+  const items = Array.isArray(v) ? v.map(String) : String(v).split(",");
+  return items.map((s) => s.trim().toLowerCase()).filter(Boolean);
+}
+
+function readSecretFile(path: string): string {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read the secret file ${path}: ${(err as NodeJS.ErrnoException).code ?? "error"}`,
+    );
+  }
+}
+
+function fromFile(path: string): Raw {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read the config file ${path}: ${(err as NodeJS.ErrnoException).code ?? "error"}`,
+    );
+  }
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new Error("not an object");
+    return parsed as Raw;
+  } catch (err) {
+    throw new ConfigError(
+      `the config file ${path} is not a JSON object: ${(err as Error).message}`,
+    );
+  }
+}
+
+function fromEnv(env: NodeJS.ProcessEnv): Raw {
+  return {
+    service: env.WARBLE_SERVICE,
+    domain: env.WARBLE_DOMAIN,
+    secret: env.WARBLE_SECRET,
+    usersDomains: env.WARBLE_USERS_DOMAIN,
+    db: env.WARBLE_DB,
+    logLevel: env.WARBLE_LOG_LEVEL,
+  };
+}
+
+function fromFlags(argv: string[]): { raw: Raw; configFile?: string; help: boolean } {
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags(argv);
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message} (see --help)`);
+  }
+  const v = parsed.values;
+  return {
+    raw: {
+      service: v.service,
+      domain: v.domain,
+      secretFile: v["secret-file"],
+      usersDomains: v["users-domain"],
+      db: v.db,
+      logLevel: v["log-level"],
+    },
+    configFile: v.config,
+    help: v.help === true,
+  };
+}
+
+function parseFlags(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      service: { type: "string" },
+      domain: { type: "string" },
+      "secret-file": { type: "string" },
+      "users-domain": { type: "string" },
+      db: { type: "string" },
+      config: { type: "string" },
+      "log-level": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+/** Later layers win where they give a value: defaults < file < environment < flags. */
+function merge(...layers: Raw[]): Raw {
+  const out: Raw = {};
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined || v === null || v === "") continue;
+      if (k === "secretFile") delete out.secret;
+      if (k === "secret") delete out.secretFile;
+      (out as Record<string, unknown>)[k] = v;
+    }
+  }
+  return out;
+}
+
+const DOMAIN_RE = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
+
+function requireDomain(name: string, v: unknown): string {
+  if (v === undefined)
+    throw new ConfigError(
+      `missing setting: ${name} (flag --${name}, env WARBLE_${name.toUpperCase().replace("-", "_")})`,
+    );
+  const s = String(v).trim().toLowerCase();
+  if (!DOMAIN_RE.test(s)) throw new ConfigError(`invalid ${name}: "${s}" is not a domain name`);
+  return s;
+}
+
+function positiveInt(name: string, v: unknown, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new ConfigError(`invalid ${name}: "${String(v)}" is not a positive integer`);
+  return n;
+}
+
+function validateService(v: unknown): string {
+  if (v === undefined)
+    throw new ConfigError(
+      "missing setting: service (flag --service xmpp://host:port, env WARBLE_SERVICE)",
+    );
+  const s = String(v);
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    throw new ConfigError(`invalid service: "${s}" is not a URI like xmpp://127.0.0.1:5347`);
+  }
+  if (url.protocol !== "xmpp:" || !url.hostname)
+    throw new ConfigError(`invalid service: "${s}" must look like xmpp://host:port`);
+  return s;
+}
+
+function validate(raw: Raw): Config {
+  const service = validateService(raw.service);
+  const domain = requireDomain("domain", raw.domain);
+  const secret =
+    raw.secret !== undefined
+      ? String(raw.secret)
+      : raw.secretFile !== undefined
+        ? readSecretFile(String(raw.secretFile))
+        : undefined;
+  if (!secret)
+    throw new ConfigError("missing setting: secret (flag --secret-file FILE, env WARBLE_SECRET)");
+  const usersDomains = list(raw.usersDomains);
+  if (!usersDomains?.length)
+    throw new ConfigError(
+      "missing setting: users-domain (flag --users-domain D, env WARBLE_USERS_DOMAIN)",
+    );
+  for (const d of usersDomains) requireDomain("users-domain", d);
+  if (usersDomains.includes(domain))
+    throw new ConfigError(
+      `invalid domain: the component domain ${domain} must differ from the users' domain`,
+    );
+  const logLevel = raw.logLevel === undefined ? DEFAULTS.logLevel : String(raw.logLevel);
+  if (!["trace", "debug", "info", "warn", "error", "fatal", "silent"].includes(logLevel))
+    throw new ConfigError(`invalid log-level: "${logLevel}"`);
+  return {
+    service,
+    domain,
+    secret,
+    usersDomains,
+    db: raw.db === undefined ? DEFAULTS.db : String(raw.db),
+    logLevel,
+    maxPostLength: positiveInt("maxPostLength", raw.maxPostLength, DEFAULTS.maxPostLength),
+    maxPayloadBytes: positiveInt("maxPayloadBytes", raw.maxPayloadBytes, DEFAULTS.maxPayloadBytes),
+    admins: list(raw.admins) ?? DEFAULTS.admins,
+    denyDomains: list(raw.denyDomains) ?? DEFAULTS.denyDomains,
+    allowDomains: list(raw.allowDomains) ?? DEFAULTS.allowDomains,
+  };
+}
+
+/** Read flags, environment and config file; null when --help was asked for. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config | null {
+  const flags = fromFlags(argv);
+  if (flags.help) return null;
+  const file = flags.configFile ?? env.WARBLE_CONFIG;
+  return validate(merge(file ? fromFile(file) : {}, fromEnv(env), flags.raw));
+}

@@ -1,0 +1,43 @@
+/**
+ * Who owns which microblog address. The user u@D owns u@C. With several users domains, u@C
+ * belongs to the first one, and a user of another domain D2 has the XEP-0106 escaped address
+ * u\40D2@C (so "bob@other.example" owns "bob\40other.example@C").
+ */
+export class Addresses {
+  constructor(
+    readonly componentDomain: string,
+    readonly usersDomains: readonly string[],
+  ) {}
+
+  /** The owner u@D of the service u@C, or null when the local part names no possible user. */
+  ownerOf(local: string): string | null {
+    if (!local) return null;
+    const at = local.lastIndexOf("\\40");
+    const user = at < 0 ? local : local.slice(0, at);
+    const domain = at < 0 ? this.usersDomains[0] : local.slice(at + 3);
+    if (!user || !domain || !this.usersDomains.includes(domain)) return null;
+    return `${user}@${domain}`;
+  }
+
+  /** The microblog service JID u@C of the local user u@D, or null for a JID of another domain. */
+  serviceOf(owner: string): string | null {
+    const bare = bareJid(owner);
+    const at = bare.lastIndexOf("@");
+    if (at <= 0) return null;
+    const user = bare.slice(0, at);
+    const domain = bare.slice(at + 1);
+    if (!this.usersDomains.includes(domain)) return null;
+    const local = domain === this.usersDomains[0] ? user : `${user}\\40${domain}`;
+    return `${local}@${this.componentDomain}`;
+  }
+
+  isLocalUser(jid: string): boolean {
+    return this.serviceOf(jid) !== null;
+  }
+}
+
+/** "a@b/r" → "a@b" (lower-cased, as bare JIDs compare). */
+export function bareJid(jid: string): string {
+  const slash = jid.indexOf("/");
+  return (slash < 0 ? jid : jid.slice(0, slash)).toLowerCase();
+}

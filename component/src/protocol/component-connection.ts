@@ -1,0 +1,218 @@
+import { createHash } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { connect, type Socket } from "node:net";
+import { Parser } from "@xmpp/xml";
+import type { Logger } from "pino";
+import type { Element } from "../../../schemas/src/xml.js";
+
+const NS_STREAMS = "http://etherx.jabber.org/streams";
+const NS_STREAM_ERRORS = "urn:ietf:params:xml:ns:xmpp-streams";
+
+/** The server refused us for a reason retrying will not fix (wrong secret, unknown domain). */
+export class ConnectionRefusedError extends Error {
+  override name = "ConnectionRefusedError";
+}
+
+export interface ConnectionOptions {
+  service: string;
+  domain: string;
+  secret: string;
+  log: Logger;
+  /** First reconnect delay; doubles per failure up to maxDelayMs. */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+type State = "offline" | "connecting" | "online" | "stopping";
+
+/**
+ * An XEP-0114 component stream: connect, handshake, stanzas in and out, reconnect with backoff.
+ * Events: "online", "offline" (reason), "stanza" (Element), "fatal" (ConnectionRefusedError).
+ * Written on node:net and @xmpp/xml's stream parser rather than @xmpp/component: that package
+ * retries a wrong secret forever at a fixed delay and answers IQs behind the handlers' backs.
+ */
+export class ComponentConnection extends EventEmitter {
+  private socket: Socket | null = null;
+  private state: State = "offline";
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private keepAlive: NodeJS.Timeout | null = null;
+  private corked = false;
+  private readonly host: string;
+  private readonly port: number;
+
+  constructor(private readonly opts: ConnectionOptions) {
+    super();
+    const url = new URL(opts.service);
+    this.host = url.hostname.replace(/^\[|\]$/g, "");
+    this.port = url.port ? Number(url.port) : 5347;
+  }
+
+  get online(): boolean {
+    return this.state === "online";
+  }
+
+  /** Connect and keep connected until stop(). Resolves when first online; rejects on a fatal refusal. */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onOnline = () => {
+        this.off("fatal", onFatal);
+        resolve();
+      };
+      const onFatal = (err: Error) => {
+        this.off("online", onOnline);
+        reject(err);
+      };
+      this.once("online", onOnline);
+      this.once("fatal", onFatal);
+      this.open();
+    });
+  }
+
+  /** Queue a stanza; writes made in one tick go out in one packet. Dropped (false) when offline. */
+  send(el: Element): boolean {
+    const socket = this.socket;
+    if (!socket || this.state !== "online") return false;
+    if (!this.corked) {
+      this.corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        socket.uncork();
+      });
+    }
+    return socket.write(el.toString());
+  }
+
+  /** Resolves when the socket can take more (backpressure for large fan-outs). */
+  drained(): Promise<void> {
+    const socket = this.socket;
+    if (!socket || !socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        socket.off("drain", done);
+        socket.off("close", done);
+        resolve();
+      };
+      socket.on("drain", done);
+      socket.on("close", done);
+    });
+  }
+
+  /** Close the stream politely and stop reconnecting. */
+  async stop(): Promise<void> {
+    this.state = "stopping";
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const socket = this.socket;
+    if (!socket || socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => socket.destroy(), 2000);
+      socket.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      socket.end("</stream:stream>");
+    });
+  }
+
+  private open(): void {
+    this.state = "connecting";
+    const socket = connect({ host: this.host, port: this.port });
+    socket.setNoDelay(true);
+    socket.setEncoding("utf8");
+    this.socket = socket;
+    const parser = new Parser();
+    let streamId: string | null = null;
+
+    socket.on("connect", () => {
+      socket.write(
+        `<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='${NS_STREAMS}' to='${this.opts.domain}'>`,
+      );
+    });
+    socket.on("data", (chunk: string) => parser.write(chunk));
+    socket.on("error", (err) => this.opts.log.debug({ err: err.message }, "socket error"));
+    socket.on("close", () => this.onClosed(socket));
+    parser.on("start", (el: Element) => {
+      streamId = el.attrs.id ?? null;
+      if (!streamId) {
+        this.fail(socket, "the server sent no stream id");
+        return;
+      }
+      const digest = createHash("sha1")
+        .update(streamId + this.opts.secret)
+        .digest("hex");
+      socket.write(`<handshake>${digest}</handshake>`);
+    });
+    parser.on("element", (el: Element) => this.onElement(socket, el));
+    parser.on("error", (err: Error) =>
+      this.fail(socket, `bad XML from the server: ${err.message}`),
+    );
+  }
+
+  private onElement(socket: Socket, el: Element): void {
+    if (el.name === "handshake" && this.state === "connecting") {
+      this.state = "online";
+      this.failures = 0;
+      this.keepAlive = setInterval(() => socket.write(" "), 60_000);
+      this.emit("online");
+      return;
+    }
+    if (el.name === "stream:error" || (el.name === "error" && el.attrs.xmlns === NS_STREAMS)) {
+      this.onStreamError(socket, el);
+      return;
+    }
+    if (this.state === "online") this.emit("stanza", el);
+  }
+
+  private onStreamError(socket: Socket, el: Element): void {
+    const condition =
+      el.children.find(
+        (c): c is Element => typeof c !== "string" && c.attrs.xmlns === NS_STREAM_ERRORS,
+      )?.name ?? "undefined-condition";
+    const wasConnecting = this.state === "connecting";
+    if (wasConnecting && condition === "not-authorized") {
+      this.fatal(socket, `the server refused the component secret for ${this.opts.domain}`);
+      return;
+    }
+    if (wasConnecting && (condition === "host-unknown" || condition === "improper-addressing")) {
+      this.fatal(
+        socket,
+        `the server at ${this.opts.service} has no component ${this.opts.domain} configured (${condition})`,
+      );
+      return;
+    }
+    if (condition === "conflict")
+      this.opts.log.warn(`another connection took over ${this.opts.domain}`);
+    this.fail(socket, `stream error: ${condition}`);
+  }
+
+  private fatal(socket: Socket, message: string): void {
+    this.state = "stopping";
+    socket.destroy();
+    this.emit("fatal", new ConnectionRefusedError(message));
+  }
+
+  private fail(socket: Socket, reason: string): void {
+    this.opts.log.warn(reason);
+    socket.destroy();
+  }
+
+  private onClosed(socket: Socket): void {
+    if (socket !== this.socket) return;
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = null;
+    this.socket = null;
+    const wasOnline = this.state === "online";
+    if (this.state === "stopping") {
+      this.state = "offline";
+      return;
+    }
+    this.state = "offline";
+    if (wasOnline) this.emit("offline", "connection lost");
+    const min = this.opts.minDelayMs ?? 500;
+    const delay = Math.min(this.opts.maxDelayMs ?? 30_000, min * 2 ** this.failures);
+    this.failures++;
+    this.opts.log.warn({ retryInMs: delay }, `not connected to ${this.opts.service}; retrying`);
+    this.retryTimer = setTimeout(() => this.open(), delay);
+  }
+}
