@@ -21,8 +21,8 @@ export class App {
     readonly router: IqRouter,
   ) {}
 
-  /** Open the store, wire the handlers, connect; resolves once online. */
-  static async start(config: Config, log: Logger): Promise<App> {
+  /** Open the store and wire the handlers; nothing is connected yet (see run()). */
+  static create(config: Config, log: Logger): App {
     const db = openDatabase(config.db);
     const addresses = new Addresses(config.domain, config.usersDomains);
     const router = new IqRouter(config.domain);
@@ -39,13 +39,12 @@ export class App {
       log.info({ domain: config.domain, service: config.service }, "ready"),
     );
     connection.on("offline", (reason: string) => log.warn({ reason }, "disconnected"));
-    try {
-      await connection.start();
-    } catch (err) {
-      db.close();
-      throw err;
-    }
     return app;
+  }
+
+  /** Connect; resolves once online, rejects when the server refuses us for good. */
+  run(): Promise<void> {
+    return this.connection.start();
   }
 
   private onStanza(el: Element): void {

@@ -25,9 +25,8 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   let app: App;
   try {
-    app = await App.start(config, log);
+    app = App.create(config, log);
   } catch (err) {
-    if (err instanceof ConnectionRefusedError) fail(err.message, 1);
     if (err instanceof DatabaseVersionError) fail(err.message, 1);
     throw err;
   }
@@ -46,6 +45,12 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+  try {
+    await app.run();
+  } catch (err) {
+    if (err instanceof ConnectionRefusedError) fail(err.message, 1);
+    throw err;
+  }
   app.connection.on("fatal", (err: Error) => fail(err.message, 1));
 }
 

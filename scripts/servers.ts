@@ -1,0 +1,283 @@
+/**
+ * Start and stop private Prosody and ejabberd instances on loopback, from the configs in
+ * prosody-config/. Used by `npm start` and by the integration-test harness.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, Socket } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const run = promisify(execFile);
+
+/** The repository root, from either the sources or dist/. */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, "prosody-config"))) {
+    const up = resolve(dir, "..");
+    if (up === dir) throw new Error("cannot find prosody-config/");
+    dir = up;
+  }
+  return dir;
+}
+
+export interface ServerOptions {
+  /** Users' domain D. */
+  usersDomain: string;
+  /** Component domain C. */
+  componentDomain: string;
+  secret: string;
+  /** Where the server keeps its data and logs (created). */
+  dir: string;
+  /** Fixed ports (npm start); free ones are picked when absent (tests). */
+  ports?: Partial<Ports>;
+  /** Extra Prosody config file to Include (e.g. s2s routing for federation tests). */
+  prosodyExtra?: string;
+}
+
+export interface Ports {
+  c2s: number;
+  s2s: number;
+  component: number;
+}
+
+export interface RunningServer {
+  kind: "prosody" | "ejabberd";
+  opts: ServerOptions;
+  ports: Ports;
+  /** The server's own log lines so far. */
+  log(): string;
+  register(user: string, password: string): Promise<void>;
+  stop(): Promise<void>;
+  /** Stop and start again on the same ports and data. */
+  restart(): Promise<void>;
+}
+
+/** A server that could not start; the message carries its own log lines. */
+export class ServerStartError extends Error {
+  override name = "ServerStartError";
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+async function pickPorts(fixed: Partial<Ports> = {}): Promise<Ports> {
+  return {
+    c2s: fixed.c2s ?? (await freePort()),
+    s2s: fixed.s2s ?? (await freePort()),
+    component: fixed.component ?? (await freePort()),
+  };
+}
+
+/** Resolves once something accepts TCP connections on the port, or rejects after timeoutMs. */
+export async function waitForPort(
+  port: number,
+  timeoutMs: number,
+  alive: () => boolean = () => true,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive()) throw new Error("the process exited");
+    const ok = await new Promise<boolean>((res) => {
+      const s = new Socket();
+      s.once("connect", () => {
+        s.destroy();
+        res(true);
+      });
+      s.once("error", () => res(false));
+      s.connect(port, "127.0.0.1");
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+}
+
+function tail(text: string, lines = 40): string {
+  return text.split("\n").slice(-lines).join("\n");
+}
+
+export async function startProsody(opts: ServerOptions): Promise<RunningServer> {
+  const ports = await pickPorts(opts.ports);
+  const config = join(repoRoot(), "prosody-config", "prosody.cfg.lua");
+  mkdirSync(join(opts.dir, "certs"), { recursive: true });
+  const env = {
+    ...process.env,
+    WARBLE_PROSODY_DATA: opts.dir,
+    WARBLE_USERS_DOMAIN: opts.usersDomain,
+    WARBLE_DOMAIN: opts.componentDomain,
+    WARBLE_SECRET: opts.secret,
+    WARBLE_C2S_PORT: String(ports.c2s),
+    WARBLE_S2S_PORT: String(ports.s2s),
+    WARBLE_COMPONENT_PORT: String(ports.component),
+    ...(opts.prosodyExtra ? { WARBLE_PROSODY_EXTRA: opts.prosodyExtra } : {}),
+  };
+  let output = "";
+  let child: ChildProcess | null = null;
+
+  const launch = async () => {
+    const proc = spawn("prosody", ["-F", "--config", config], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child = proc;
+    proc.stdout?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    proc.stderr?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    const exited = () => proc.exitCode !== null || proc.signalCode !== null;
+    try {
+      await waitForPort(ports.component, 15_000, () => !exited());
+      await waitForPort(ports.c2s, 5_000, () => !exited());
+    } catch (err) {
+      proc.kill("SIGKILL");
+      throw new ServerStartError(
+        `Prosody did not start (${(err as Error).message}). Its log:\n${tail(output)}`,
+      );
+    }
+  };
+  const stop = async () => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    await new Promise<void>((res) => {
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
+      proc.once("exit", () => {
+        clearTimeout(timer);
+        res();
+      });
+      proc.kill("SIGTERM");
+    });
+  };
+  await launch();
+  return {
+    kind: "prosody",
+    opts,
+    ports,
+    log: () => output,
+    register: async (user, password) => {
+      await run("prosodyctl", ["--config", config, "register", user, opts.usersDomain, password], {
+        env,
+      });
+    },
+    stop,
+    restart: async () => {
+      await stop();
+      await launch();
+    },
+  };
+}
+
+function fill(template: string, values: Record<string, string | number>): string {
+  return template.replace(/@([A-Z0-9_]+)@/g, (m, name: string) =>
+    name in values ? String(values[name]) : m,
+  );
+}
+
+export async function startEjabberd(opts: ServerOptions): Promise<RunningServer> {
+  const ports = await pickPorts(opts.ports);
+  const distPort = await freePort();
+  const root = repoRoot();
+  const spool = join(opts.dir, "spool");
+  const logs = join(opts.dir, "logs");
+  mkdirSync(spool, { recursive: true });
+  mkdirSync(logs, { recursive: true });
+  const node = `warble${distPort}`;
+  const values = {
+    USERS_DOMAIN: opts.usersDomain,
+    COMPONENT_DOMAIN: opts.componentDomain,
+    SECRET: opts.secret,
+    C2S_PORT: ports.c2s,
+    S2S_PORT: ports.s2s,
+    COMPONENT_PORT: ports.component,
+    NODE: node,
+    DIST_PORT: distPort,
+  };
+  const yml = join(opts.dir, "ejabberd.yml");
+  const ctl = join(opts.dir, "ejabberdctl.cfg");
+  writeFileSync(
+    yml,
+    fill(readFileSync(join(root, "prosody-config", "ejabberd.yml"), "utf8"), values),
+  );
+  writeFileSync(
+    ctl,
+    fill(readFileSync(join(root, "prosody-config", "ejabberdctl.cfg"), "utf8"), values),
+  );
+  const base = ["--config", yml, "--ctl-config", ctl, "--logs", logs, "--spool", spool];
+  let output = "";
+  let child: ChildProcess | null = null;
+  const readLog = () => {
+    try {
+      return readFileSync(join(logs, "ejabberd.log"), "utf8");
+    } catch {
+      return "";
+    }
+  };
+
+  const launch = async () => {
+    const proc = spawn("ejabberdctl", [...base, "foreground"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child = proc;
+    proc.stdout?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    proc.stderr?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    const exited = () => proc.exitCode !== null || proc.signalCode !== null;
+    try {
+      await waitForPort(ports.component, 60_000, () => !exited());
+      await waitForPort(ports.c2s, 10_000, () => !exited());
+      await run("ejabberdctl", [...base, "started"], { timeout: 60_000 });
+    } catch (err) {
+      proc.kill("SIGKILL");
+      throw new ServerStartError(
+        `ejabberd did not start (${(err as Error).message}). Its log:\n${tail(output + readLog())}`,
+      );
+    }
+  };
+  const stop = async () => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    await run("ejabberdctl", [...base, "stop"], { timeout: 30_000 }).catch(() =>
+      proc.kill("SIGTERM"),
+    );
+    await new Promise<void>((res) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return res();
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+      proc.once("exit", () => {
+        clearTimeout(timer);
+        res();
+      });
+    });
+  };
+  await launch();
+  return {
+    kind: "ejabberd",
+    opts,
+    ports,
+    log: () => output + readLog(),
+    register: async (user, password) => {
+      await run("ejabberdctl", [...base, "register", user, opts.usersDomain, password], {
+        timeout: 30_000,
+      });
+    },
+    stop,
+    restart: async () => {
+      await stop();
+      await launch();
+    },
+  };
+}
