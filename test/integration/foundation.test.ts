@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_VERSION } from "../../schemas/src/ns.js";
 import { xml } from "../../schemas/src/xml.js";
@@ -163,6 +165,32 @@ describe("settings", () => {
     expect(await p.exited()).toBe(2);
     expect(p.output().trim().split("\n")).toHaveLength(1);
     expect(p.output()).toMatch(/^warble-component: invalid service/);
+  });
+
+  it("refuses a database written by a newer version, untouched, in one line", async () => {
+    const path = `${tempDir("db")}/warble.db`;
+    const raw = new Database(path);
+    raw.pragma("user_version = 999");
+    raw.close();
+    const before = readFileSync(path);
+    const p = spawnComponent(
+      [
+        "--service",
+        "xmpp://127.0.0.1:1",
+        "--domain",
+        "microblog.localhost",
+        "--users-domain",
+        "localhost",
+        "--db",
+        path,
+      ],
+      { WARBLE_SECRET: "x" },
+    );
+    expect(await p.exited()).toBe(1);
+    expect(p.output().trim()).toMatch(
+      /^warble-component: the database is at schema version 999, written by a newer Warble; .*$/,
+    );
+    expect(readFileSync(path).equals(before)).toBe(true);
   });
 
   it("an unknown flag is one line on stderr and exit 2", async () => {

@@ -46,18 +46,24 @@ export function loadMigrations(dir = defaultMigrationsDir()): Migration[] {
   return migrations;
 }
 
-/**
- * Bring the database up to the newest migration, each migration in its own transaction.
- * A database whose user_version is newer than the newest migration is refused untouched.
- */
-export function migrate(db: Database.Database, migrations = loadMigrations()): number {
+/** The database's schema version; throws when it is newer than `latest`. Writes nothing. */
+export function refuseNewer(db: Database.Database, latest: number): number {
   const current = db.pragma("user_version", { simple: true }) as number;
-  const latest = migrations.length;
   if (current > latest) {
     throw new DatabaseVersionError(
       `the database is at schema version ${current}, written by a newer Warble; this version knows up to ${latest} and will not modify it`,
     );
   }
+  return current;
+}
+
+/**
+ * Bring the database up to the newest migration, each migration in its own transaction.
+ * A database whose user_version is newer than the newest migration is refused untouched.
+ */
+export function migrate(db: Database.Database, migrations = loadMigrations()): number {
+  const latest = migrations.length;
+  const current = refuseNewer(db, latest);
   for (const m of migrations.slice(current)) {
     db.transaction(() => {
       db.exec(m.sql);

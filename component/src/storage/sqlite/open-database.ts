@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { DatabaseVersionError, migrate } from "./migrations.js";
+import { DatabaseVersionError, loadMigrations, migrate, refuseNewer } from "./migrations.js";
 
 /**
  * Open (creating when missing) the SQLite database at `path`, in WAL mode, migrated to the newest
@@ -16,6 +16,8 @@ export function openDatabase(path: string): Database.Database {
     throw new DatabaseVersionError(`cannot open database ${path}: ${(err as Error).message}`);
   }
   try {
+    // Refuse a newer database before anything (even the journal mode) is written to it.
+    refuseNewer(db, loadMigrations().length);
     db.pragma("journal_mode = WAL");
     // FULL: a commit is on disk before the IQ result goes out ("reliable like mail").
     db.pragma("synchronous = FULL");

@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import {
+  DatabaseVersionError,
+  loadMigrations,
+  migrate,
+} from "../../../component/src/storage/sqlite/migrations.js";
+import { openDatabase } from "../../../component/src/storage/sqlite/open-database.js";
+
+const dbPath = () => join(mkdtempSync(join(tmpdir(), "warble-mig-")), "w.db");
+
+describe("schema migrations", () => {
+  it("are numbered 1..n without gaps", () => {
+    const ms = loadMigrations();
+    expect(ms.length).toBeGreaterThan(0);
+    expect(ms.map((m) => m.version)).toEqual(ms.map((_, i) => i + 1));
+  });
+
+  it("bring a new database to the newest version, in WAL mode", () => {
+    const path = dbPath();
+    const db = openDatabase(path);
+    expect(db.pragma("user_version", { simple: true })).toBe(loadMigrations().length);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    db.close();
+  });
+
+  it("apply only the missing ones to an older database", () => {
+    const path = dbPath();
+    const raw = new Database(path);
+    const all = loadMigrations();
+    migrate(raw, all.slice(0, 1));
+    expect(raw.pragma("user_version", { simple: true })).toBe(1);
+    raw.prepare("INSERT INTO service_meta (key, value) VALUES ('kept', 'yes')").run();
+    raw.close();
+    const db = openDatabase(path);
+    expect(db.pragma("user_version", { simple: true })).toBe(all.length);
+    expect(db.prepare("SELECT value FROM service_meta WHERE key = 'kept'").get()).toEqual({
+      value: "yes",
+    });
+    db.close();
+  });
+
+  it("refuse a database written by a newer version and leave it untouched", () => {
+    const path = dbPath();
+    const raw = new Database(path);
+    raw.exec("CREATE TABLE future (x INTEGER)");
+    raw.pragma("user_version = 999");
+    raw.close();
+    const before = readFileSync(path);
+    expect(() => openDatabase(path)).toThrow(DatabaseVersionError);
+    expect(() => openDatabase(path)).toThrow(/schema version 999, written by a newer Warble/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it("roll back a failing migration as a whole", () => {
+    const raw = new Database(":memory:");
+    const bad = [
+      ...loadMigrations().slice(0, 1),
+      {
+        version: 2,
+        name: "002_bad.sql",
+        sql: "CREATE TABLE t (x INTEGER); SELECT nope FROM missing;",
+      },
+    ];
+    expect(() => migrate(raw, bad)).toThrow();
+    expect(raw.pragma("user_version", { simple: true })).toBe(1);
+    expect(raw.prepare("SELECT name FROM sqlite_master WHERE name = 't'").get()).toBeUndefined();
+  });
+});
