@@ -130,6 +130,8 @@ export interface StanzaErrorSpec {
   /** The alternate address carried by `gone` / `redirect`. */
   uri?: string;
   by?: string;
+  /** Another application-specific condition, e.g. XEP-0050's <bad-sessionid/>. */
+  appCondition?: { name: string; xmlns: string };
 }
 
 /** What parseStanzaError reads back: the type is always known. */
@@ -175,10 +177,12 @@ export function buildStanzaError(spec: StanzaErrorSpec): Element {
   return xml(
     "error",
     { type, by: spec.by },
+    // RFC 6120 §8.3.2 order: defined condition, text, application-specific condition.
     xml(spec.condition, { xmlns: NS_STANZAS }, spec.uri),
+    spec.text !== undefined && xml("text", { xmlns: NS_STANZAS }, spec.text),
     spec.pubsubCondition &&
       xml(spec.pubsubCondition, { xmlns: NS_PUBSUB_ERRORS, feature: spec.feature }),
-    spec.text !== undefined && xml("text", { xmlns: NS_STANZAS }, spec.text),
+    spec.appCondition && xml(spec.appCondition.name, { xmlns: spec.appCondition.xmlns }),
   );
 }
 

@@ -1,76 +1,52 @@
 import type { Logger } from "pino";
-import { NS_PUBSUB_ERRORS, NS_STANZAS } from "../../../schemas/src/ns.js";
-import { type Element, xml } from "../../../schemas/src/xml.js";
+import {
+  buildStanzaError,
+  ERROR_TYPE_BY_CONDITION,
+  type StanzaErrorSpec,
+} from "../../../schemas/src/errors.js";
+import type { Element } from "../../../schemas/src/xml.js";
 
-export interface StanzaErrorSpec {
-  condition: string;
-  /** XEP-0060 application condition (pubsub#errors), e.g. "nodeid-required". */
-  pubsubCondition?: string;
-  /** For pubsubCondition "unsupported": the feature name. */
-  feature?: string;
-  text?: string;
-}
+export type { StanzaErrorSpec };
 
 /** An error to answer a stanza with, thrown by protocol handlers. */
-export class StanzaError extends Error implements StanzaErrorSpec {
+export class StanzaError extends Error {
   override name = "StanzaError";
   constructor(
-    readonly condition: string,
+    readonly condition: StanzaErrorSpec["condition"],
     readonly text?: string,
-    readonly pubsubCondition?: string,
+    readonly pubsubCondition?: StanzaErrorSpec["pubsubCondition"],
     readonly feature?: string,
+    readonly appCondition?: StanzaErrorSpec["appCondition"],
   ) {
     super(text ?? condition);
   }
+
+  spec(): StanzaErrorSpec {
+    const { condition, text, pubsubCondition, feature, appCondition } = this;
+    return { condition, text, pubsubCondition, feature, appCondition };
+  }
 }
 
-/** RFC 6120 §8.3.3 error types, as XEP-0060's examples use them. */
-const ERROR_TYPES: Record<string, string> = {
-  "bad-request": "modify",
-  conflict: "cancel",
-  "feature-not-implemented": "cancel",
-  forbidden: "auth",
-  gone: "cancel",
-  "internal-server-error": "wait",
-  "item-not-found": "cancel",
-  "jid-malformed": "modify",
-  "not-acceptable": "modify",
-  "not-allowed": "cancel",
-  "not-authorized": "auth",
-  "payment-required": "auth",
-  "policy-violation": "modify",
-  "recipient-unavailable": "wait",
-  "registration-required": "auth",
-  "remote-server-not-found": "cancel",
-  "resource-constraint": "wait",
-  "service-unavailable": "cancel",
-  "subscription-required": "auth",
-  "undefined-condition": "cancel",
-  "unexpected-request": "cancel",
-};
-
-function isSpec(err: unknown): err is StanzaErrorSpec {
-  return (
-    typeof err === "object" &&
-    err !== null &&
-    typeof (err as StanzaErrorSpec).condition === "string" &&
-    (err as StanzaErrorSpec).condition in ERROR_TYPES
-  );
+/** Anything thrown that names a stanza error condition: StanzaError, the domain's PubsubError, WireError. */
+function asSpec(err: unknown): StanzaErrorSpec | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const e = err as Partial<StanzaErrorSpec> & { spec?: () => StanzaErrorSpec; message?: string };
+  if (typeof e.spec === "function") return e.spec();
+  if (typeof e.condition !== "string" || !(e.condition in ERROR_TYPE_BY_CONDITION)) return undefined;
+  return {
+    condition: e.condition,
+    pubsubCondition: e.pubsubCondition,
+    feature: e.feature,
+    text: e.text,
+  };
 }
 
 /** Build <error/> for a thrown error; anything unexpected is logged and becomes internal-server-error. */
 export function toErrorElement(err: unknown, log?: Logger): Element {
-  const spec: StanzaErrorSpec = isSpec(err) ? err : { condition: "internal-server-error" };
-  if (!isSpec(err)) log?.error({ err }, "handler failed");
-  const el = xml(
-    "error",
-    { type: ERROR_TYPES[spec.condition] ?? "cancel" },
-    xml(spec.condition, { xmlns: NS_STANZAS }),
-  );
-  // RFC 6120 §8.3.2: defined condition, then text, then the application-specific condition.
-  if (spec.text) el.append(xml("text", { xmlns: NS_STANZAS, "xml:lang": "en" }, spec.text));
-  if (spec.pubsubCondition) {
-    el.append(xml(spec.pubsubCondition, { xmlns: NS_PUBSUB_ERRORS, feature: spec.feature }));
+  const spec = asSpec(err);
+  if (!spec) {
+    log?.error({ err }, "handler failed");
+    return buildStanzaError({ condition: "internal-server-error" });
   }
-  return el;
+  return buildStanzaError(spec);
 }
