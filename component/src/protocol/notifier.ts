@@ -1,0 +1,278 @@
+/**
+ * THE place where pubsub events become stanzas (DESIGN: fan-out lives in one place).
+ *
+ * Events arrive after the domain's commit. They are delivered in order, one use case after the
+ * other, after the IQ reply of the request that caused them; a large fan-out goes out in chunks,
+ * waiting for the connection to drain between them.
+ */
+import { randomBytes } from "node:crypto";
+import type { Logger } from "pino";
+import { notificationBody, rfc3339 } from "../../../schemas/src/atom.js";
+import { NS_DELAY } from "../../../schemas/src/ns.js";
+import {
+  buildEvent,
+  buildSubscribeAuthorizationForm,
+  type PubsubItem,
+} from "../../../schemas/src/pubsub.js";
+import { type Element, parseXml, xml } from "../../../schemas/src/xml.js";
+import type {
+  ConfigurationChanged,
+  Item,
+  ItemPublished,
+  ItemsRetracted,
+  LastItemForSubscriber,
+  NodeDeleted,
+  NodePurged,
+  PubsubEvent,
+  Recipient,
+  SubscriptionChanged,
+  SubscriptionRequested,
+} from "../domain/index.js";
+import type { Addresses } from "./addresses.js";
+import { configToForm } from "./pubsub/config-form.js";
+import { ownerOfService } from "./pubsub/context.js";
+
+/** Where stanzas go: the component connection. */
+export interface StanzaSink {
+  /** false when the stanza could not be queued without exceeding the buffer (or is dropped). */
+  send(el: Element): boolean;
+  /** Resolves when the connection can take more. */
+  drained(): Promise<void>;
+}
+
+/** A node deletion may name where the node went (§8.4.1 redirect). */
+export type NotifiedEvent = PubsubEvent | (NodeDeleted & { redirect?: string });
+
+/** Stanzas sent before waiting for the connection to drain. */
+const CHUNK = 100;
+
+export class Notifier {
+  private queue: Promise<void> = Promise.resolve();
+  private readonly idPrefix = randomBytes(4).toString("hex");
+  private counter = 0;
+
+  constructor(
+    private readonly sink: StanzaSink,
+    private readonly addresses: Addresses,
+    private readonly log: Logger,
+  ) {}
+
+  /** Deliver the events of one committed use case (after the current IQ reply). */
+  notify(events: readonly NotifiedEvent[]): void {
+    if (events.length === 0) return;
+    this.queue = this.queue
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => this.deliver(events))
+      .catch((err: unknown) => this.log.error({ err }, "notification fan-out failed"));
+  }
+
+  /** Resolves when every notification queued so far has been handed to the connection. */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  private async deliver(events: readonly NotifiedEvent[]): Promise<void> {
+    let sent = 0;
+    for (const event of events) {
+      for (const stanza of this.stanzasFor(event)) {
+        const queued = this.sink.send(stanza);
+        sent++;
+        if (!queued || sent % CHUNK === 0) await this.sink.drained();
+      }
+    }
+  }
+
+  private *stanzasFor(event: NotifiedEvent): Generator<Element> {
+    switch (event.type) {
+      case "item-published":
+        yield* this.itemPublished(event);
+        return;
+      case "items-retracted":
+        yield* this.itemsRetracted(event);
+        return;
+      case "node-purged":
+        yield* this.nodePurged(event);
+        return;
+      case "node-deleted":
+        yield* this.nodeDeleted(event);
+        return;
+      case "configuration-changed":
+        yield* this.configurationChanged(event);
+        return;
+      case "subscription-changed":
+        yield* this.subscriptionChanged(event);
+        return;
+      case "subscription-requested":
+        yield this.subscriptionRequested(event);
+        return;
+      case "last-item-for-subscriber":
+        yield this.lastItem(event);
+        return;
+      case "node-created":
+        return;
+    }
+  }
+
+  private nextId(): string {
+    this.counter += 1;
+    return `${this.idPrefix}-${this.counter}`;
+  }
+
+  private ownerOf(service: string): string {
+    return ownerOfService(this.addresses, service) ?? service;
+  }
+
+  /**
+   * A message from u@C. The event element is shared by every message of one fan-out (ltx
+   * serializes a child regardless of which parent it was last appended to).
+   */
+  private message(service: string, to: string, children: Element[], headline = true): Element {
+    const type = headline ? "headline" : undefined;
+    return xml("message", { type, from: service, to, id: this.nextId() }, ...children);
+  }
+
+  private *fanOut(service: string, recipients: readonly Recipient[], children: Element[]) {
+    for (const r of recipients) yield this.message(service, r.jid, children);
+  }
+
+  /** The item's event element and the readable body ("u@D: text"), built once. */
+  private itemChildren(
+    event: ItemPublished | LastItemForSubscriber,
+    item: Item,
+    extra: Element[] = [],
+  ): Element[] {
+    let payload: Element | undefined;
+    try {
+      payload = parseXml(item.payload);
+    } catch {
+      this.log.warn({ service: event.service, item: item.id }, "stored payload is not XML");
+    }
+    const pubsubItem: PubsubItem = payload ? { id: item.id, payload } : { id: item.id };
+    const children = [
+      buildEvent(
+        { kind: "items", node: event.node, items: [pubsubItem], retracts: [] },
+        { deliverPayloads: event.deliverPayloads },
+      ),
+      ...extra,
+    ];
+    if (event.includeBody && payload) {
+      try {
+        children.push(xml("body", null, notificationBody(this.ownerOf(event.service), payload)));
+      } catch {
+        // Not an Atom entry: no body (XEP-0060 §12.9: only when the payload is understood).
+      }
+    }
+    return children;
+  }
+
+  private itemPublished(event: ItemPublished): Generator<Element> {
+    return this.fanOut(event.service, event.recipients, this.itemChildren(event, event.item));
+  }
+
+  /** §6.1.7: the last item to a new subscriber, stamped as delayed (XEP-0203). */
+  private lastItem(event: LastItemForSubscriber): Element {
+    const delay = xml("delay", {
+      xmlns: NS_DELAY,
+      from: event.service,
+      stamp: rfc3339(new Date(event.item.updatedAt)),
+    });
+    return this.message(
+      event.service,
+      event.recipient.jid,
+      this.itemChildren(event, event.item, [delay]),
+    );
+  }
+
+  private itemsRetracted(event: ItemsRetracted): Generator<Element> {
+    const el = buildEvent({ kind: "items", node: event.node, items: [], retracts: event.itemIds });
+    return this.fanOut(event.service, event.recipients, [el]);
+  }
+
+  private nodePurged(event: NodePurged): Generator<Element> {
+    return this.fanOut(event.service, event.recipients, [
+      buildEvent({ kind: "purge", node: event.node }),
+    ]);
+  }
+
+  private nodeDeleted(event: NodeDeleted & { redirect?: string }): Generator<Element> {
+    const el = buildEvent({
+      kind: "delete",
+      node: event.node,
+      ...(event.redirect ? { redirect: event.redirect } : {}),
+    });
+    return this.fanOut(event.service, event.recipients, [el]);
+  }
+
+  /** §8.2.5: the new configuration as a result form, or an empty <configuration/>. */
+  private configurationChanged(event: ConfigurationChanged): Generator<Element> {
+    const el = buildEvent({
+      kind: "configuration",
+      node: event.node,
+      ...(event.deliverPayloads ? { form: configToForm(event.config, "result") } : {}),
+    });
+    return this.fanOut(event.service, event.recipients, [el]);
+  }
+
+  /**
+   * §12.7 / §8.6: tell the subscriber when someone else changed its subscription (approved,
+   * denied, expired, the owner, a ban, the access model); the holder's own subscribe and
+   * unsubscribe are answered by their IQ result. The owner is told too with pubsub#notify_sub.
+   */
+  private *subscriptionChanged(event: SubscriptionChanged): Generator<Element> {
+    const owner = this.ownerOf(event.service);
+    const el = buildEvent({
+      kind: "subscription",
+      subscription: {
+        node: event.node,
+        jid: event.jid,
+        subscription: event.state,
+        subid: event.subid,
+      },
+    });
+    if (event.cause !== "subscribe" && event.cause !== "unsubscribe") {
+      const text = subscriberText(event, owner);
+      const body = text ? [xml("body", null, text)] : [];
+      yield this.message(event.service, event.jid, [el, ...body]);
+    }
+    if (event.notifyOwner && event.owner) {
+      const text =
+        event.state === "subscribed"
+          ? `${event.jid} now follows your microblog.`
+          : event.state === "none"
+            ? `${event.jid} no longer follows your microblog.`
+            : `${event.jid}'s subscription to your microblog is ${event.state}.`;
+      yield this.message(event.service, event.owner, [el, xml("body", null, text)]);
+    }
+  }
+
+  /** §8.6: the approval form to the owner u@D, with a readable body. */
+  private subscriptionRequested(event: SubscriptionRequested): Element {
+    const form = buildSubscribeAuthorizationForm({
+      node: event.node,
+      subscriberJid: event.jid,
+      subid: event.subid,
+    });
+    const body =
+      `${event.jid} asks to follow your microblog ${event.service}. ` +
+      `Approve or deny with the form in this message, or answer "approve ${event.jid}" or ` +
+      `"deny ${event.jid}" in a chat with ${event.service}.`;
+    return this.message(event.service, event.owner, [form, xml("body", null, body)], false);
+  }
+}
+
+function subscriberText(event: SubscriptionChanged, owner: string): string | undefined {
+  switch (event.state) {
+    case "subscribed":
+      return `You now follow ${owner}'s microblog (${event.service}).`;
+    case "none":
+      return event.cause === "denied"
+        ? `${owner} declined your request to follow their microblog.`
+        : event.cause === "expired"
+          ? `Your request to follow ${owner}'s microblog expired.`
+          : `You no longer follow ${owner}'s microblog.`;
+    case "pending":
+      return `Your request to follow ${owner}'s microblog is waiting for approval.`;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * What every pubsub handler shares: its dependencies, and who asks what of which microblog.
+ * The service JID is the bare `to` (u@C); its owner is u@D; only the node urn:xmpp:microblog:0
+ * exists at a user's address.
+ */
+import { WireError } from "../../../../schemas/src/errors.js";
+import type { PubsubRequest, PubsubRequestKind } from "../../../../schemas/src/pubsub.js";
+import type { Element } from "../../../../schemas/src/xml.js";
+import type { PubsubEvent } from "../../domain/events.js";
+import type { ItemIdGenerator } from "../../domain/item-id.js";
+import type { PubsubService } from "../../domain/pubsub-service.js";
+import { MICROBLOG_NODE, type NodeRef } from "../../domain/types.js";
+import { type Addresses, bareJid } from "../addresses.js";
+import type { IqRequest } from "../router.js";
+import { StanzaError } from "../stanza-error.js";
+
+export interface PubsubLimits {
+  /** Longest post text, in characters. */
+  maxPostLength: number;
+  /** Largest item payload, in bytes (UTF-8 of the serialized payload element). */
+  maxPayloadBytes: number;
+}
+
+/** Where the events of a committed use case go (the Notifier). */
+export interface EventSink {
+  notify(events: readonly PubsubEvent[]): void;
+}
+
+export interface PubsubDeps {
+  service: PubsubService;
+  addresses: Addresses;
+  /** The generator the PubsubService uses too: ids are taken before the entry is completed. */
+  newItemId: ItemIdGenerator;
+  limits: PubsubLimits;
+  events: EventSink;
+}
+
+/** One request to one microblog address. */
+export interface PubsubCall {
+  req: IqRequest;
+  /** The sender as the server stamped it (full or bare JID). */
+  actor: string;
+  /** u@C, bare. */
+  serviceJid: string;
+  /** u@D, the owner of serviceJid. */
+  owner: string;
+}
+
+/** One handler per XEP-0060 use case, keyed by the parsed request's kind. */
+export type PubsubHandler<K extends PubsubRequestKind> = (
+  call: PubsubCall,
+  request: Extract<PubsubRequest, { kind: K }>,
+  deps: PubsubDeps,
+) => Element | undefined;
+
+export type PubsubHandlers = { [K in PubsubRequestKind]: PubsubHandler<K> };
+
+/** The owner u@D of a service JID u@C, or undefined (another domain, or no possible user). */
+export function ownerOfService(addresses: Addresses, serviceJid: string): string | undefined {
+  const bare = bareJid(serviceJid);
+  const at = bare.lastIndexOf("@");
+  if (at <= 0 || bare.slice(at + 1) !== addresses.componentDomain) return undefined;
+  return addresses.ownerOf(bare.slice(0, at)) ?? undefined;
+}
+
+/** Resolve the addressed microblog; item-not-found when u@C names no user. */
+export function resolveCall(req: IqRequest, addresses: Addresses): PubsubCall {
+  const serviceJid = bareJid(req.to);
+  const owner = ownerOfService(addresses, serviceJid);
+  if (!owner) throw new StanzaError("item-not-found", `${serviceJid} is not a microblog address`);
+  return { req, actor: req.from, serviceJid, owner };
+}
+
+/** The node reference; item-not-found for any node but urn:xmpp:microblog:0. */
+export function microblogRef(call: PubsubCall, node: string): NodeRef {
+  if (node !== MICROBLOG_NODE) {
+    throw new StanzaError(
+      "item-not-found",
+      `${call.serviceJid} has only the node ${MICROBLOG_NODE}, not ${node}`,
+    );
+  }
+  return { service: call.serviceJid, node };
+}
+
+/**
+ * The error to answer with. A WireError (schemas codecs) carries its explanation as `message`;
+ * the stanza-error table reads `text`, so it is copied there.
+ */
+export function withText(err: unknown): unknown {
+  if (err instanceof WireError) {
+    return new StanzaError(err.condition, err.message, err.pubsubCondition, err.feature);
+  }
+  return err;
+}

@@ -1,0 +1,79 @@
+/**
+ * XEP-0277 on publish: exactly one payload, within the byte limit, an Atom entry within the text
+ * limit; then the entry as the service stores it (completeEntry). Errors in the order of
+ * XEP-0060 §7.1.3: invalid-payload (count), payload-too-big (bytes), invalid-payload (not Atom),
+ * not-acceptable (text over the limit, naming the limit).
+ */
+import { clone } from "ltx";
+import { completeEntry, parseEntry } from "../../../../schemas/src/atom.js";
+import { NS_ATOM } from "../../../../schemas/src/ns.js";
+import { type Element, parseXml, xml } from "../../../../schemas/src/xml.js";
+import { StanzaError } from "../stanza-error.js";
+import type { PubsubLimits } from "./context.js";
+
+export interface EntryTarget {
+  itemId: string;
+  /** u@C */
+  serviceJid: string;
+  /** u@D */
+  owner: string;
+  node: string;
+  /** The stored item's <published> when this publish replaces it (kept on edits). */
+  previousPublished?: string;
+  now?: Date;
+}
+
+/** The single payload, checked for count and size. */
+export function singlePayload(payloads: readonly Element[], limits: PubsubLimits): Element {
+  const payload = payloads[0];
+  if (!payload || payloads.length > 1) {
+    throw new StanzaError(
+      "bad-request",
+      `an item carries exactly one payload, an Atom <entry/>; this one has ${payloads.length}`,
+      "invalid-payload",
+    );
+  }
+  const bytes = Buffer.byteLength(payload.toString(), "utf8");
+  if (bytes > limits.maxPayloadBytes) {
+    throw new StanzaError(
+      "not-acceptable",
+      `the payload is ${bytes} bytes; the limit is ${limits.maxPayloadBytes} bytes`,
+      "payload-too-big",
+    );
+  }
+  return payload;
+}
+
+/** The completed entry to store. Throws AtomEntryError (invalid-payload / too-long). */
+export function prepareEntry(payload: Element, target: EntryTarget, limits: PubsubLimits): Element {
+  const at = target.owner.indexOf("@");
+  const source =
+    target.previousPublished !== undefined && payload.getChild("published", NS_ATOM) === undefined
+      ? withPublished(payload, target.previousPublished)
+      : payload;
+  return completeEntry(source, {
+    itemId: target.itemId,
+    serviceJid: target.serviceJid,
+    ownerJid: target.owner,
+    authorName: at > 0 ? target.owner.slice(0, at) : target.owner,
+    now: target.now ?? new Date(),
+    node: target.node,
+    maxLength: limits.maxPostLength,
+  });
+}
+
+/** A copy of the entry with a <published> child (the original is left as it is). */
+function withPublished(entry: Element, published: string): Element {
+  const copy = clone(entry);
+  copy.append(xml("published", { xmlns: NS_ATOM }, published));
+  return copy;
+}
+
+/** The <published> of a stored payload, when it has one. */
+export function publishedOf(storedPayload: string): string | undefined {
+  try {
+    return parseEntry(parseXml(storedPayload)).published;
+  } catch {
+    return undefined;
+  }
+}
