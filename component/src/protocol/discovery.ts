@@ -13,8 +13,12 @@ export interface DiscoContributor {
   nodeInfo?(serviceJid: string, node: string, owner: string): Element[] | undefined;
   /** disco#items at u@C without node. */
   userItems?(serviceJid: string, owner: string): Element[];
-  /** disco#items with a node attribute at u@C. */
-  nodeItems?(serviceJid: string, node: string, owner: string): Element[] | undefined;
+  /** disco#items with a node attribute at u@C (`from`: who asks, for per-sender answers). */
+  nodeItems?(serviceJid: string, node: string, owner: string, from: string): Element[] | undefined;
+  /** disco#info with a node attribute at C. */
+  serviceNodeInfo?(node: string): Element[] | undefined;
+  /** disco#items with a node attribute at C. */
+  serviceNodeItems?(node: string, from: string, to: string): Element[] | undefined;
 }
 
 const BASE_FEATURES = [NS_DISCO_INFO, NS_DISCO_ITEMS, NS_PING, NS_VERSION];
@@ -54,7 +58,14 @@ export function registerDiscovery(
   const featureEls = (list: string[]) => list.map((f) => xml("feature", { var: f }));
 
   router.on("get", NS_DISCO_INFO, "query", "service", (req) => {
-    if (req.child.attrs.node) throw new StanzaError("item-not-found");
+    const node = req.child.attrs.node;
+    if (node) {
+      for (const c of contributors) {
+        const answer = c.serviceNodeInfo?.(node);
+        if (answer) return query(NS_DISCO_INFO, node, answer);
+      }
+      throw new StanzaError("item-not-found");
+    }
     return query(NS_DISCO_INFO, undefined, [
       xml("identity", { category: "pubsub", type: "service", name: "Warble microblogs" }),
       xml("identity", { category: "component", type: "generic", name: "Warble" }),
@@ -68,7 +79,7 @@ export function registerDiscovery(
     const node = req.child.attrs.node;
     if (node) {
       for (const c of contributors) {
-        const answer = c.nodeInfo?.(serviceJid, node, owner);
+        const answer = c.nodeInfo?.(serviceJid, node, owner) ?? c.serviceNodeInfo?.(node);
         if (answer) return query(NS_DISCO_INFO, node, answer);
       }
       throw new StanzaError("item-not-found");
@@ -80,7 +91,14 @@ export function registerDiscovery(
   });
 
   router.on("get", NS_DISCO_ITEMS, "query", "service", (req) => {
-    if (req.child.attrs.node) throw new StanzaError("item-not-found");
+    const node = req.child.attrs.node;
+    if (node) {
+      for (const c of contributors) {
+        const answer = c.serviceNodeItems?.(node, req.from, req.to);
+        if (answer) return query(NS_DISCO_ITEMS, node, answer);
+      }
+      throw new StanzaError("item-not-found");
+    }
     return query(NS_DISCO_ITEMS, undefined, []);
   });
 
@@ -90,7 +108,7 @@ export function registerDiscovery(
     const node = req.child.attrs.node;
     if (node) {
       for (const c of contributors) {
-        const answer = c.nodeItems?.(serviceJid, node, owner);
+        const answer = c.nodeItems?.(serviceJid, node, owner, req.from);
         if (answer) return query(NS_DISCO_ITEMS, node, answer);
       }
       throw new StanzaError("item-not-found");

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { type Element, xml } from "../../../schemas/src/xml.js";
-import { toErrorElement } from "./stanza-error.js";
+import { logRefusal, toErrorElement } from "./stanza-error.js";
 
 /** One incoming IQ request, as a handler sees it. */
 export interface IqRequest {
@@ -66,6 +66,7 @@ export class IqRouter {
       const payload = await handler({ stanza, child, type, from, to, toLocal, log });
       return payload ? reply("result", payload) : reply("result");
     } catch (err) {
+      logRefusal(log, err);
       return reply("error", toErrorElement(err, log));
     }
   }

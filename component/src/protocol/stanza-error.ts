@@ -32,7 +32,8 @@ function asSpec(err: unknown): StanzaErrorSpec | undefined {
   if (typeof err !== "object" || err === null) return undefined;
   const e = err as Partial<StanzaErrorSpec> & { spec?: () => StanzaErrorSpec; message?: string };
   if (typeof e.spec === "function") return e.spec();
-  if (typeof e.condition !== "string" || !(e.condition in ERROR_TYPE_BY_CONDITION)) return undefined;
+  if (typeof e.condition !== "string" || !(e.condition in ERROR_TYPE_BY_CONDITION))
+    return undefined;
   return {
     condition: e.condition,
     pubsubCondition: e.pubsubCondition,
@@ -49,4 +50,11 @@ export function toErrorElement(err: unknown, log?: Logger): Element {
     return buildStanzaError({ condition: "internal-server-error" });
   }
   return buildStanzaError(spec);
+}
+
+/** Every policy refusal is logged with its reason (the domain core has already counted it). */
+export function logRefusal(log: Logger, err: unknown): void {
+  const reason =
+    typeof err === "object" && err !== null ? (err as { reason?: string }).reason : undefined;
+  if (reason) log.info({ reason, condition: (err as { condition?: string }).condition }, "refused");
 }

@@ -1,0 +1,233 @@
+/**
+ * XEP-0050 ad-hoc commands: the framework. A command is data (node, name, who may run it, an
+ * optional first-stage form, and what completing it does); this module does sessions, actions,
+ * disco and errors once for all of them.
+ */
+import { randomBytes } from "node:crypto";
+import { buildDataForm, type DataForm, parseDataForm } from "../../../schemas/src/data-form.js";
+import { NS_COMMANDS, NS_DATA_FORMS } from "../../../schemas/src/ns.js";
+import { type Element, xml } from "../../../schemas/src/xml.js";
+import type { PubsubEvent } from "../domain/events.js";
+import type { DiscoContributor } from "../protocol/discovery.js";
+import type { IqRequest, IqRouter } from "../protocol/router.js";
+import { StanzaError } from "../protocol/stanza-error.js";
+
+/** Who runs a command, and where. */
+export interface CommandContext {
+  /** The sender's full JID. */
+  from: string;
+  /** The sender's bare JID, lower-cased. */
+  actor: string;
+  /** The address the command was sent to (C or u@C). */
+  to: string;
+  toLocal: string;
+}
+
+export interface CommandResult {
+  note?: string;
+  noteType?: "info" | "warn" | "error";
+  form?: DataForm;
+  /** Domain events to turn into stanzas (after the domain committed). */
+  events?: PubsubEvent[];
+}
+
+export interface AdhocCommand {
+  node: string;
+  name: string;
+  /** Offered at C ("service") or at u@C ("user"). */
+  audience: "service" | "user";
+  /** Whether ctx may see and run it (listing and execution both ask). */
+  allowed(ctx: CommandContext): boolean;
+  /** First stage: the form to fill. Absent: the command completes at once. */
+  form?(ctx: CommandContext): DataForm;
+  complete(ctx: CommandContext, submitted: DataForm | undefined): CommandResult;
+}
+
+interface Session {
+  node: string;
+  actor: string;
+  expires: number;
+}
+
+const SESSION_TTL_MS = 10 * 60_000;
+const cmdError = (name: string) => ({ name, xmlns: NS_COMMANDS });
+
+function bare(jid: string): string {
+  return (jid.split("/")[0] ?? jid).toLowerCase();
+}
+
+export class AdhocCommands implements DiscoContributor {
+  private readonly commands = new Map<string, AdhocCommand>();
+  private readonly sessions = new Map<string, Session>();
+  readonly serviceFeatures = [NS_COMMANDS];
+  readonly userFeatures = [NS_COMMANDS];
+
+  constructor(private readonly emit: (events: PubsubEvent[]) => void) {}
+
+  add(...commands: AdhocCommand[]): this {
+    for (const c of commands) this.commands.set(`${c.audience} ${c.node}`, c);
+    return this;
+  }
+
+  register(router: IqRouter): void {
+    router.on("set", NS_COMMANDS, "command", "both", (req) => this.execute(req));
+  }
+
+  private visible(ctx: CommandContext): AdhocCommand[] {
+    const audience = ctx.toLocal ? "user" : "service";
+    return [...this.commands.values()].filter((c) => c.audience === audience && c.allowed(ctx));
+  }
+
+  /** disco#items node=commands at C. */
+  serviceNodeItems(node: string, from: string, to: string): Element[] | undefined {
+    if (node !== NS_COMMANDS) return undefined;
+    return this.items({ from, actor: bare(from), to, toLocal: "" });
+  }
+
+  /** disco#items node=commands at u@C. */
+  nodeItems(serviceJid: string, node: string, _owner: string, from = ""): Element[] | undefined {
+    if (node !== NS_COMMANDS) return undefined;
+    return this.items({
+      from,
+      actor: bare(from),
+      to: serviceJid,
+      toLocal: serviceJid.split("@")[0] ?? "",
+    });
+  }
+
+  private items(ctx: CommandContext): Element[] {
+    return this.visible(ctx).map((c) => xml("item", { jid: ctx.to, node: c.node, name: c.name }));
+  }
+
+  /** disco#info for a command node. */
+  serviceNodeInfo(node: string): Element[] | undefined {
+    const cmd = [...this.commands.values()].find((c) => c.node === node);
+    if (!cmd) return undefined;
+    return [
+      xml("identity", { category: "automation", type: "command-node", name: cmd.name }),
+      xml("feature", { var: NS_COMMANDS }),
+      xml("feature", { var: NS_DATA_FORMS }),
+    ];
+  }
+
+  private execute(req: IqRequest): Element {
+    const ctx: CommandContext = {
+      from: req.from,
+      actor: bare(req.from),
+      to: bare(req.to),
+      toLocal: req.toLocal,
+    };
+    const {
+      node = "",
+      sessionid,
+      action = "execute",
+    } = req.child.attrs as Record<string, string | undefined>;
+    const cmd = this.commands.get(`${req.toLocal ? "user" : "service"} ${node}`);
+    if (!cmd) throw new StanzaError("item-not-found", `no command ${node} here`);
+    if (!cmd.allowed(ctx)) throw new StanzaError("forbidden", `you may not run ${cmd.name}`);
+    if (!["execute", "complete", "next", "prev", "cancel"].includes(action)) {
+      throw new StanzaError(
+        "bad-request",
+        `unknown action ${action}`,
+        undefined,
+        undefined,
+        cmdError("malformed-action"),
+      );
+    }
+    this.dropExpired();
+    if (sessionid) return this.continueSession(req, cmd, ctx, sessionid, action);
+    if (action === "cancel")
+      throw new StanzaError(
+        "bad-request",
+        "nothing to cancel",
+        undefined,
+        undefined,
+        cmdError("bad-sessionid"),
+      );
+    const submitted = this.submittedForm(req.child);
+    if (cmd.form && !submitted) {
+      const id = randomBytes(8).toString("hex");
+      this.sessions.set(id, { node, actor: ctx.actor, expires: Date.now() + SESSION_TTL_MS });
+      return this.reply(node, id, "executing", { form: cmd.form(ctx) }, true);
+    }
+    return this.finish(cmd, ctx, submitted, randomBytes(8).toString("hex"));
+  }
+
+  private continueSession(
+    req: IqRequest,
+    cmd: AdhocCommand,
+    ctx: CommandContext,
+    id: string,
+    action: string,
+  ): Element {
+    const session = this.sessions.get(id);
+    if (!session || session.node !== cmd.node || session.actor !== ctx.actor) {
+      throw new StanzaError(
+        "not-allowed",
+        "this session is not active",
+        undefined,
+        undefined,
+        cmdError("session-expired"),
+      );
+    }
+    this.sessions.delete(id);
+    if (action === "cancel") return this.reply(cmd.node, id, "canceled", {}, false);
+    if (action === "prev")
+      throw new StanzaError(
+        "bad-request",
+        "there is no previous stage",
+        undefined,
+        undefined,
+        cmdError("bad-action"),
+      );
+    const submitted = this.submittedForm(req.child);
+    if (!submitted)
+      throw new StanzaError(
+        "bad-request",
+        "submit the form to complete the command",
+        undefined,
+        undefined,
+        cmdError("bad-payload"),
+      );
+    return this.finish(cmd, ctx, submitted, id);
+  }
+
+  private finish(
+    cmd: AdhocCommand,
+    ctx: CommandContext,
+    submitted: DataForm | undefined,
+    id: string,
+  ): Element {
+    const result = cmd.complete(ctx, submitted);
+    if (result.events?.length) this.emit(result.events);
+    return this.reply(cmd.node, id, "completed", result, false);
+  }
+
+  private submittedForm(command: Element): DataForm | undefined {
+    const x = command.getChild("x", NS_DATA_FORMS);
+    if (!x) return undefined;
+    const form = parseDataForm(x);
+    return form.type === "submit" ? form : undefined;
+  }
+
+  private reply(
+    node: string,
+    sessionid: string,
+    status: string,
+    result: CommandResult,
+    offerComplete: boolean,
+  ): Element {
+    return xml(
+      "command",
+      { xmlns: NS_COMMANDS, node, sessionid, status },
+      offerComplete && xml("actions", { execute: "complete" }, xml("complete")),
+      result.note && xml("note", { type: result.noteType ?? "info" }, result.note),
+      result.form && buildDataForm(result.form),
+    );
+  }
+
+  private dropExpired(): void {
+    const now = Date.now();
+    for (const [id, s] of this.sessions) if (s.expires < now) this.sessions.delete(id);
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * Presence at u@C for IM clients: adding u@C to the roster is a follow request under the same
+ * policy as a pubsub subscribe; u@C's status is u's latest post.
+ */
+import type { Logger } from "pino";
+import { entryText } from "../../../schemas/src/atom.js";
+import { type Element, parseXml, xml } from "../../../schemas/src/xml.js";
+import { PubsubError } from "../domain/errors.js";
+import type { PubsubEvent, SubscriptionChanged } from "../domain/events.js";
+import type { PubsubService } from "../domain/pubsub-service.js";
+import { MICROBLOG_NODE, type NodeRef } from "../domain/types.js";
+import { type Addresses, bareJid } from "../protocol/addresses.js";
+import { logRefusal } from "../protocol/stanza-error.js";
+
+export interface PresenceDeps {
+  pubsub: PubsubService;
+  addresses: Addresses;
+  send: (el: Element) => void;
+  emit: (events: PubsubEvent[]) => void;
+}
+
+export class PresenceFace {
+  constructor(private readonly deps: PresenceDeps) {}
+
+  handle(presence: Element, log: Logger): void {
+    const from = presence.attrs.from ?? "";
+    const service = bareJid(presence.attrs.to ?? "");
+    const owner = this.deps.addresses.ownerOf(service.split("@")[0] ?? "");
+    if (!owner || !from) return;
+    const ref = { service, node: MICROBLOG_NODE };
+    switch (presence.attrs.type) {
+      case "subscribe":
+        return this.follow(ref, owner, from, log);
+      case "unsubscribe":
+        return this.unfollow(ref, from, log);
+      case "probe":
+        return this.answerProbe(ref, owner, from);
+      default:
+        return;
+    }
+  }
+
+  /** Tell an IM client the outcome of a follow request that was pending or changed later. */
+  onSubscriptionChanged(ev: SubscriptionChanged): void {
+    if (ev.state === "subscribed") {
+      this.presence(ev.service, ev.jid, "subscribed");
+      this.sendStatus({ service: ev.service, node: ev.node }, ev.owner, ev.jid);
+    } else if (ev.state === "none" && ev.cause !== "unsubscribe") {
+      this.presence(ev.service, ev.jid, "unsubscribed");
+    }
+  }
+
+  private follow(ref: NodeRef, owner: string, from: string, log: Logger): void {
+    const jid = bareJid(from);
+    try {
+      const outcome = this.subscribeCreatingNode(ref, owner, from, jid);
+      this.deps.emit(outcome.events);
+      if (outcome.result.state === "subscribed") {
+        this.presence(ref.service, jid, "subscribed");
+        this.sendStatus(ref, owner, jid);
+      }
+    } catch (err) {
+      logRefusal(log, err);
+      this.presence(ref.service, jid, "unsubscribed");
+    }
+  }
+
+  /** The owner's node exists from their first post; a follower may come first. */
+  private subscribeCreatingNode(ref: NodeRef, owner: string, from: string, jid: string) {
+    try {
+      return this.deps.pubsub.subscribe(from, ref, { jid });
+    } catch (err) {
+      if (!(err instanceof PubsubError) || err.condition !== "item-not-found") throw err;
+      this.deps.pubsub.createNode(owner, ref);
+      return this.deps.pubsub.subscribe(from, ref, { jid });
+    }
+  }
+
+  private unfollow(ref: NodeRef, from: string, log: Logger): void {
+    const jid = bareJid(from);
+    try {
+      this.deps.emit(this.deps.pubsub.unsubscribe(from, ref, { jid }).events);
+    } catch (err) {
+      logRefusal(log, err);
+    }
+    this.presence(ref.service, jid, "unsubscribed");
+  }
+
+  private answerProbe(ref: NodeRef, owner: string, from: string): void {
+    const jid = bareJid(from);
+    try {
+      const subs = this.deps.pubsub.getSubscriptions(from, ref.service, ref.node).result;
+      if (subs.some((s) => s.state === "subscribed")) this.sendStatus(ref, owner, from);
+      else this.presence(ref.service, jid, "unsubscribed");
+    } catch {
+      this.presence(ref.service, jid, "unsubscribed");
+    }
+  }
+
+  private sendStatus(ref: NodeRef, owner: string, to: string): void {
+    let status = "";
+    try {
+      const latest = this.deps.pubsub.getItems(owner, ref, { maxItems: 1 }).result.items[0];
+      if (latest) status = entryText(parseXml(latest.payload));
+    } catch {
+      status = "";
+    }
+    this.deps.send(
+      xml("presence", { from: ref.service, to }, status ? xml("status", {}, status) : undefined),
+    );
+  }
+
+  private presence(from: string, to: string, type: string): void {
+    this.deps.send(xml("presence", { from, to, type }));
+  }
+}
