@@ -61,7 +61,7 @@ describe.each(SERVER_KINDS)("an independent client (slixmpp) on %s", (kind) => {
     expect(new Set(result.published_ids).size).toBe(5);
   });
 
-  it("receives a notification with a readable body for each post", () => {
+  it("receives the last published item on subscribing, then a notification with a readable body for each post", () => {
     expect(result.notifications).toEqual(["post 1", "post 2", "post 3", "post 4", "post 5"]);
     expect(result.bodies).toEqual(
       [1, 2, 3, 4, 5].map((n) => `alice@${server.usersDomain}: post ${n}`),

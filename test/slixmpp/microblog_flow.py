@@ -90,25 +90,34 @@ async def main():
         for item in items.findall("{%s}item" % EVENT):
             events.append(item.findtext("{%s}entry/{%s}title" % (ATOM, ATOM)))
             bodies.append(msg["body"])
-        for r in items.findall("{%s}retract" % EVENT):
-            retracts.append(r.get("id"))
-            if not got_retract.done():
-                got_retract.set_result(True)
         if len(events) >= 5 and not got_five.done():
             got_five.set_result(True)
 
+    def on_retract(msg):
+        # slixmpp's own pubsub event for <retract/> (its "message" event needs a <body>).
+        if msg["from"].bare == service:
+            retracts.append(msg["pubsub_event"]["items"]["retract"]["id"])
+            if not got_retract.done():
+                got_retract.set_result(True)
+
     bob.add_event_handler("message", on_message)
+    bob.add_event_handler("pubsub_retract", on_retract)
     await login(alice, port)
     await login(bob, port)
     result = {}
 
-    sub = await bob["xep_0060"].subscribe(service, NODE, timeout=10)
-    result["subscription"] = sub["pubsub"]["subscription"]["subscription"]
-
+    # The first post creates the node; bob then subscribes and gets it as the last published item.
     ids = []
-    for n in range(1, 6):
+
+    async def publish(n):
         reply = await alice["xep_0060"].publish(service, NODE, payload=atom_entry("post %d" % n), timeout=10)
         ids.append(reply["pubsub"]["publish"]["item"]["id"])
+
+    await publish(1)
+    sub = await bob["xep_0060"].subscribe(service, NODE, timeout=10)
+    result["subscription"] = sub["pubsub"]["subscription"]["subscription"]
+    for n in range(2, 6):
+        await publish(n)
     result["published_ids"] = ids
 
     await asyncio.wait_for(got_five, 10)
