@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     admins: [],
     denyDomains: [],
     allowDomains: [],
+    limits: {},
   };
   const app = App.create(config, createLogger(config.logLevel));
   await app.run();

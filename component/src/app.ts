@@ -2,8 +2,13 @@ import type Database from "better-sqlite3";
 import type { Logger } from "pino";
 import type { Element } from "../../schemas/src/xml.js";
 import type { Config } from "./config.js";
+import type { PubsubEvent } from "./domain/events.js";
 import { createItemIdGenerator } from "./domain/item-id.js";
 import { PubsubService } from "./domain/pubsub-service.js";
+import { accountCommands, getPendingCommand } from "./im/account-commands.js";
+import { AdhocCommands } from "./im/adhoc.js";
+import { handleAuthorizationAnswer } from "./im/authorization-answers.js";
+import { PresenceFace } from "./im/presence.js";
 import { Addresses } from "./protocol/addresses.js";
 import { ComponentConnection } from "./protocol/component-connection.js";
 import { registerDiscovery } from "./protocol/discovery.js";
@@ -15,10 +20,23 @@ import { IqRouter } from "./protocol/router.js";
 import { openDatabase } from "./storage/sqlite/open-database.js";
 import { SqliteStore } from "./storage/sqlite/sqlite-store.js";
 
+/** How often pending follow requests are checked for expiry. */
+const EXPIRY_SWEEP_MS = 60_000;
+
+/** Config limits → the domain's AbuseLimits (only those set; the rest keep the defaults). */
+function domainLimits({ pendingExpirySeconds, ...counts }: Config["limits"]) {
+  return pendingExpirySeconds ? { ...counts, pendingTtlMs: pendingExpirySeconds * 1000 } : counts;
+}
+
 /** The running service: database, connection and the handlers between them. */
 export class App {
   private readonly inFlight = new Set<Promise<unknown>>();
   private accepting = true;
+  private faces!: {
+    presence: PresenceFace;
+    answers: Parameters<typeof handleAuthorizationAnswer>[1];
+  };
+  private expiry: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly config: Config,
@@ -51,11 +69,44 @@ export class App {
         allowedDomains: config.allowDomains,
       },
       newItemId,
+      limits: domainLimits(config.limits),
     });
     const notifier = new Notifier(connection, addresses, log);
-    registerPubsub(router, { service, addresses, newItemId, limits: config, events: notifier });
-    registerDiscovery(router, addresses, [pubsubDisco(store)]);
+    const send = (el: Element) => connection.send(el);
+    // Every committed domain event goes here: stanzas for pubsub, and presence for IM clients.
+    const presence: PresenceFace = new PresenceFace({
+      pubsub: service,
+      addresses,
+      send,
+      emit: (e) => events.notify(e),
+    });
+    const events = {
+      notify(list: readonly PubsubEvent[]): void {
+        notifier.notify(list);
+        for (const ev of list)
+          if (ev.type === "subscription-changed") presence.onSubscriptionChanged(ev);
+      },
+    };
+    const commands = new AdhocCommands((e) => events.notify(e)).add(
+      ...accountCommands({ pubsub: service, addresses, admins: config.admins }),
+      getPendingCommand({ pubsub: service, addresses }),
+    );
+    commands.register(router);
+    registerPubsub(router, { service, addresses, newItemId, limits: config, events });
+    registerDiscovery(router, addresses, [pubsubDisco(store), commands]);
     const app = new App(config, log, db, connection, router, notifier);
+    app.faces = {
+      presence,
+      answers: { pubsub: service, addresses, send, emit: (e) => events.notify(e) },
+    };
+    app.expiry = setInterval(() => {
+      try {
+        events.notify(service.expirePending().events);
+      } catch (err) {
+        log.error({ err }, "expiring pending requests failed");
+      }
+    }, Math.min(EXPIRY_SWEEP_MS, ((config.limits.pendingExpirySeconds ?? 3600) * 1000) / 2));
+    app.expiry.unref();
     connection.on("stanza", (el: Element) => app.onStanza(el));
     connection.on("online", () =>
       log.info({ domain: config.domain, service: config.service }, "ready"),
@@ -71,8 +122,13 @@ export class App {
 
   private onStanza(el: Element): void {
     if (!this.accepting) return;
-    if (el.name !== "iq" || (el.attrs.type !== "get" && el.attrs.type !== "set")) return;
     const log = this.log.child({ from: el.attrs.from, to: el.attrs.to, id: el.attrs.id });
+    if (el.name === "presence") return this.faces.presence.handle(el, log);
+    if (el.name === "message") {
+      if (el.attrs.type !== "error") handleAuthorizationAnswer(el, this.faces.answers, log);
+      return;
+    }
+    if (el.name !== "iq" || (el.attrs.type !== "get" && el.attrs.type !== "set")) return;
     const work = this.router.dispatch(el, log).then((reply) => {
       this.connection.send(reply);
     });
@@ -88,6 +144,7 @@ export class App {
   /** Stop taking stanzas, finish what is in flight, close the stream and the database. */
   async stop(): Promise<void> {
     this.accepting = false;
+    clearInterval(this.expiry);
     await Promise.allSettled([...this.inFlight]);
     await this.notifier.idle();
     await this.connection.stop();

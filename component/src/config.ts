@@ -21,6 +21,13 @@ export interface Config {
   /** Remote domains refused service-wide; when allowDomains is non-empty only those may follow. */
   denyDomains: string[];
   allowDomains: string[];
+  /** Abuse limits per remote domain (see the README); defaults in the domain core. */
+  limits: {
+    maxPendingPerDomainPerNode?: number;
+    maxRequestsPerDomainPerMinute?: number;
+    maxPendingPerNode?: number;
+    pendingExpirySeconds?: number;
+  };
 }
 
 /** A setting that is missing or invalid: main prints the message as one line and exits 2. */
@@ -47,7 +54,9 @@ export const USAGE = `Usage: warble-component [options]
   --users-domain D     users' domain(s), comma-separated                 (WARBLE_USERS_DOMAIN)
   --db PATH            SQLite database (default ./data/warble.db)        (WARBLE_DB)
   --config FILE        JSON file with any of: service, domain, secret, secretFile, usersDomains,
-                       db, logLevel, maxPostLength, maxPayloadBytes, admins, denyDomains, allowDomains
+                       db, logLevel, maxPostLength, maxPayloadBytes, admins, denyDomains, allowDomains,
+                       limits {maxPendingPerDomainPerNode, maxRequestsPerDomainPerMinute,
+                       maxPendingPerNode, pendingExpirySeconds}
   --log-level LEVEL    trace|debug|info|warn|error (default info)        (WARBLE_LOG_LEVEL)
   --help               this text`;
 
@@ -190,6 +199,26 @@ function validateService(v: unknown): string {
   return s;
 }
 
+const LIMIT_KEYS = [
+  "maxPendingPerDomainPerNode",
+  "maxRequestsPerDomainPerMinute",
+  "maxPendingPerNode",
+  "pendingExpirySeconds",
+] as const;
+
+function validateLimits(v: unknown): Config["limits"] {
+  if (v === undefined) return {};
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new ConfigError("invalid limits: expected an object");
+  const out: Config["limits"] = {};
+  for (const [k, value] of Object.entries(v)) {
+    if (!(LIMIT_KEYS as readonly string[]).includes(k))
+      throw new ConfigError(`invalid limits: unknown key ${k} (known: ${LIMIT_KEYS.join(", ")})`);
+    out[k as (typeof LIMIT_KEYS)[number]] = positiveInt(`limits.${k}`, value, 1);
+  }
+  return out;
+}
+
 function validate(raw: Raw): Config {
   const service = validateService(raw.service);
   const domain = requireDomain("domain", raw.domain);
@@ -226,6 +255,7 @@ function validate(raw: Raw): Config {
     admins: list(raw.admins) ?? DEFAULTS.admins,
     denyDomains: list(raw.denyDomains) ?? DEFAULTS.denyDomains,
     allowDomains: list(raw.allowDomains) ?? DEFAULTS.allowDomains,
+    limits: validateLimits(raw.limits),
   };
 }
 
