@@ -30,7 +30,7 @@ import type {
 } from "../domain/index.js";
 import type { Addresses } from "./addresses.js";
 import { configToForm } from "./pubsub/config-form.js";
-import { ownerOfService } from "./pubsub/context.js";
+import { type EventSink, type NotifiedEvent, ownerOfService } from "./pubsub/context.js";
 
 /** Where stanzas go: the component connection. */
 export interface StanzaSink {
@@ -40,13 +40,10 @@ export interface StanzaSink {
   drained(): Promise<void>;
 }
 
-/** A node deletion may name where the node went (§8.4.1 redirect). */
-export type NotifiedEvent = PubsubEvent | (NodeDeleted & { redirect?: string });
-
 /** Stanzas sent before waiting for the connection to drain. */
 const CHUNK = 100;
 
-export class Notifier {
+export class Notifier implements EventSink {
   private queue: Promise<void> = Promise.resolve();
   private readonly idPrefix = randomBytes(4).toString("hex");
   private counter = 0;

@@ -3,10 +3,9 @@
  * The service JID is the bare `to` (u@C); its owner is u@D; only the node urn:xmpp:microblog:0
  * exists at a user's address.
  */
-import { WireError } from "../../../../schemas/src/errors.js";
 import type { PubsubRequest, PubsubRequestKind } from "../../../../schemas/src/pubsub.js";
 import type { Element } from "../../../../schemas/src/xml.js";
-import type { PubsubEvent } from "../../domain/events.js";
+import type { NodeDeleted, PubsubEvent } from "../../domain/events.js";
 import type { ItemIdGenerator } from "../../domain/item-id.js";
 import type { PubsubService } from "../../domain/pubsub-service.js";
 import { MICROBLOG_NODE, type NodeRef } from "../../domain/types.js";
@@ -21,9 +20,12 @@ export interface PubsubLimits {
   maxPayloadBytes: number;
 }
 
+/** A domain event as the notifier takes it; a node deletion may name where the node went (§8.4.1). */
+export type NotifiedEvent = PubsubEvent | (NodeDeleted & { redirect?: string });
+
 /** Where the events of a committed use case go (the Notifier). */
 export interface EventSink {
-  notify(events: readonly PubsubEvent[]): void;
+  notify(events: readonly NotifiedEvent[]): void;
 }
 
 export interface PubsubDeps {
@@ -80,15 +82,4 @@ export function microblogRef(call: PubsubCall, node: string): NodeRef {
     );
   }
   return { service: call.serviceJid, node };
-}
-
-/**
- * The error to answer with. A WireError (schemas codecs) carries its explanation as `message`;
- * the stanza-error table reads `text`, so it is copied there.
- */
-export function withText(err: unknown): unknown {
-  if (err instanceof WireError) {
-    return new StanzaError(err.condition, err.message, err.pubsubCondition, err.feature);
-  }
-  return err;
 }

@@ -139,10 +139,13 @@ export const purgeNode: PubsubHandler<"purge"> = (call, request, deps) => {
   return undefined;
 };
 
-/** §8.4 delete the node with its items, subscriptions and affiliations; subscribers are told. */
+/** §8.4 delete the node with its items, subscriptions and affiliations; subscribers are told (with the redirect). */
 export const deleteNode: PubsubHandler<"delete"> = (call, request, deps) => {
   const ref = microblogRef(call, request.node);
   const { events } = deps.service.deleteNode(call.actor, ref);
-  deps.events.notify(events);
+  const redirect = request.redirect;
+  deps.events.notify(
+    redirect ? events.map((e) => (e.type === "node-deleted" ? { ...e, redirect } : e)) : events,
+  );
   return undefined;
 };

@@ -11,7 +11,6 @@ import {
   type PubsubHandler,
   type PubsubHandlers,
   resolveCall,
-  withText,
 } from "./context.js";
 import {
   configureNode,
@@ -61,15 +60,11 @@ export const PUBSUB_HANDLERS: PubsubHandlers = {
 
 /** Handle one pubsub IQ addressed to u@C. Throws the error to answer with. */
 export function handlePubsubIq(req: IqRequest, deps: PubsubDeps): Element | undefined {
-  try {
-    const call = resolveCall(req, deps.addresses);
-    const request = parsePubsubRequest(req.child, req.type);
-    req.log.debug({ kind: request.kind, node: "node" in request ? request.node : undefined });
-    const handler = PUBSUB_HANDLERS[request.kind] as PubsubHandler<PubsubRequest["kind"]>;
-    return handler(call, request, deps);
-  } catch (err) {
-    throw withText(err);
-  }
+  const call = resolveCall(req, deps.addresses);
+  const request = parsePubsubRequest(req.child, req.type);
+  req.log.debug({ kind: request.kind, node: "node" in request ? request.node : undefined });
+  const handler = PUBSUB_HANDLERS[request.kind] as PubsubHandler<PubsubRequest["kind"]>;
+  return handler(call, request, deps);
 }
 
 /** Register the pubsub handlers at the per-user addresses u@C. */
