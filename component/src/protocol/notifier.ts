@@ -23,7 +23,6 @@ import type {
   LastItemForSubscriber,
   NodeDeleted,
   NodePurged,
-  PubsubEvent,
   Recipient,
   SubscriptionChanged,
   SubscriptionRequested,
