@@ -308,6 +308,8 @@ describe.each(SERVER_KINDS)("publish, retract and items on %s", (kind) => {
       "retrieve-default",
       "subscription-notifications",
       "last-published",
+      "access-authorize",
+      "get-pending",
     ]) {
       expect(features).toContain(`${NS_PUBSUB}#${f}`);
     }

@@ -23,6 +23,7 @@ const FEATURE_NAMES = [
   "create-nodes",
   "delete-items",
   "delete-nodes",
+  "get-pending",
   "item-ids",
   "last-published",
   "manage-subscriptions",
@@ -48,7 +49,7 @@ const FEATURE_NAMES = [
 ];
 
 /**
- * Features of u@C. Not advertised: get-pending (the §8.7 command comes with the authorize flow),
+ * Features of u@C (get-pending: the §8.7 ad-hoc command of im/account-commands.ts). Not advertised:
  * subscription-options, retrieve-default-sub, instant-nodes, multi-subscribe, presence-based ones.
  */
 export const PUBSUB_USER_FEATURES: readonly string[] = [
