@@ -87,7 +87,10 @@ export class App {
           if (ev.type === "subscription-changed") presence.onSubscriptionChanged(ev);
       },
     };
-    const commands = new AdhocCommands((e) => events.notify(e)).add(
+    const commands = new AdhocCommands(
+      (e) => events.notify(e),
+      (reason) => service.incrementCounter(`refused:${reason}`),
+    ).add(
       ...accountCommands({ pubsub: service, addresses, admins: config.admins }),
       getPendingCommand({ pubsub: service, addresses }),
     );

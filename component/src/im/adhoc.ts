@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { buildDataForm, type DataForm, parseDataForm } from "../../../schemas/src/data-form.js";
 import { NS_COMMANDS, NS_DATA_FORMS } from "../../../schemas/src/ns.js";
 import { type Element, xml } from "../../../schemas/src/xml.js";
+import { PubsubError, type RefusalReason } from "../domain/errors.js";
 import type { PubsubEvent } from "../domain/events.js";
 import type { DiscoContributor } from "../protocol/discovery.js";
 import type { IqRequest, IqRouter } from "../protocol/router.js";
@@ -62,7 +63,14 @@ export class AdhocCommands implements DiscoContributor {
   readonly serviceFeatures = [NS_COMMANDS];
   readonly userFeatures = [NS_COMMANDS];
 
-  constructor(private readonly emit: (events: PubsubEvent[]) => void) {}
+  /**
+   * `countRefusal` counts a refused command (the domain's `refused:<reason>` counters): a command
+   * that its sender may not run is a policy refusal like any other, logged and counted.
+   */
+  constructor(
+    private readonly emit: (events: PubsubEvent[]) => void,
+    private readonly countRefusal: (reason: RefusalReason) => void = () => {},
+  ) {}
 
   add(...commands: AdhocCommand[]): this {
     for (const c of commands) this.commands.set(`${c.audience} ${c.node}`, c);
@@ -124,7 +132,11 @@ export class AdhocCommands implements DiscoContributor {
     } = req.child.attrs as Record<string, string | undefined>;
     const cmd = this.commands.get(`${req.toLocal ? "user" : "service"} ${node}`);
     if (!cmd) throw new StanzaError("item-not-found", `no command ${node} here`);
-    if (!cmd.allowed(ctx)) throw new StanzaError("forbidden", `you may not run ${cmd.name}`);
+    if (!cmd.allowed(ctx)) {
+      const reason = "insufficient-privileges";
+      this.countRefusal(reason);
+      throw new PubsubError("forbidden", { reason, text: `you may not run ${cmd.name}` });
+    }
     if (!["execute", "complete", "next", "prev", "cancel"].includes(action)) {
       throw new StanzaError(
         "bad-request",
