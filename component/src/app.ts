@@ -102,13 +102,16 @@ export class App {
       presence,
       answers: { pubsub: service, addresses, send, emit: (e) => events.notify(e) },
     };
-    app.expiry = setInterval(() => {
-      try {
-        events.notify(service.expirePending().events);
-      } catch (err) {
-        log.error({ err }, "expiring pending requests failed");
-      }
-    }, Math.min(EXPIRY_SWEEP_MS, ((config.limits.pendingExpirySeconds ?? 3600) * 1000) / 2));
+    app.expiry = setInterval(
+      () => {
+        try {
+          events.notify(service.expirePending().events);
+        } catch (err) {
+          log.error({ err }, "expiring pending requests failed");
+        }
+      },
+      Math.min(EXPIRY_SWEEP_MS, ((config.limits.pendingExpirySeconds ?? 3600) * 1000) / 2),
+    );
     app.expiry.unref();
     connection.on("stanza", (el: Element) => app.onStanza(el));
     connection.on("online", () =>
@@ -126,7 +129,10 @@ export class App {
   private onStanza(el: Element): void {
     if (!this.accepting) return;
     const log = this.log.child({ from: el.attrs.from, to: el.attrs.to, id: el.attrs.id });
-    if (el.name === "presence") return this.faces.presence.handle(el, log);
+    if (el.name === "presence") {
+      this.faces.presence.handle(el, log);
+      return;
+    }
     if (el.name === "message") {
       if (el.attrs.type !== "error") handleAuthorizationAnswer(el, this.faces.answers, log);
       return;

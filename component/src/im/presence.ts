@@ -28,16 +28,10 @@ export class PresenceFace {
     const owner = this.deps.addresses.ownerOf(service.split("@")[0] ?? "");
     if (!owner || !from) return;
     const ref = { service, node: MICROBLOG_NODE };
-    switch (presence.attrs.type) {
-      case "subscribe":
-        return this.follow(ref, owner, from, log);
-      case "unsubscribe":
-        return this.unfollow(ref, from, log);
-      case "probe":
-        return this.answerProbe(ref, owner, from);
-      default:
-        return;
-    }
+    const type = presence.attrs.type;
+    if (type === "subscribe") this.follow(ref, owner, from, log);
+    else if (type === "unsubscribe") this.unfollow(ref, from, log);
+    else if (type === "probe") this.answerProbe(ref, owner, from);
   }
 
   /** Tell an IM client the outcome of a follow request that was pending or changed later. */

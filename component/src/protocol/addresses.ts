@@ -1,3 +1,7 @@
+import { bareJid } from "../domain/jid.js";
+
+export { bareJid };
+
 /**
  * Who owns which microblog address. The user u@D owns u@C. With several users domains, u@C
  * belongs to the first one, and a user of another domain D2 has the XEP-0106 escaped address
@@ -34,10 +38,4 @@ export class Addresses {
   isLocalUser(jid: string): boolean {
     return this.serviceOf(jid) !== null;
   }
-}
-
-/** "a@b/r" → "a@b" (lower-cased, as bare JIDs compare). */
-export function bareJid(jid: string): string {
-  const slash = jid.indexOf("/");
-  return (slash < 0 ? jid : jid.slice(0, slash)).toLowerCase();
 }

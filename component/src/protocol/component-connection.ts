@@ -87,7 +87,7 @@ export class ComponentConnection extends EventEmitter {
   /** Resolves when the socket can take more (backpressure for large fan-outs). */
   drained(): Promise<void> {
     const socket = this.socket;
-    if (!socket || !socket.writableNeedDrain) return Promise.resolve();
+    if (!socket?.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         socket.off("drain", done);

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { type Element, xml } from "../../../schemas/src/xml.js";
+import { localOf } from "../domain/jid.js";
 import { logRefusal, toErrorElement } from "./stanza-error.js";
 
 /** One incoming IQ request, as a handler sees it. */
@@ -57,7 +58,7 @@ export class IqRouter {
         }),
       );
     }
-    const toLocal = localOf(to, this.domain);
+    const toLocal = localOf(to) ?? "";
     const handler = this.handlers.get(key(type, child.attrs.xmlns, child.name, toLocal !== ""));
     if (!handler) {
       return reply("error", child, toErrorElement({ condition: "service-unavailable" }));
@@ -70,12 +71,4 @@ export class IqRouter {
       return reply("error", toErrorElement(err, log));
     }
   }
-}
-
-/** The local part of a JID at the component domain, "" for the domain itself. */
-export function localOf(jid: string, domain: string): string {
-  const bare = jid.split("/")[0] ?? "";
-  const at = bare.lastIndexOf("@");
-  if (at < 0) return "";
-  return bare.slice(0, at);
 }
