@@ -34,6 +34,12 @@ export interface ServerOptions {
   ports?: Partial<Ports>;
   /** Extra Prosody config file to Include (e.g. s2s routing for federation tests). */
   prosodyExtra?: string;
+  /**
+   * Prosody only: remote domains whose s2s goes to 127.0.0.1 at the given port instead of
+   * DNS (mod_warble_s2s_routes, via WARBLE_S2S_ROUTES). List every remote domain, components
+   * included; the remote side needs the routes back to this one for dialback.
+   */
+  s2sRoutes?: Record<string, number>;
 }
 
 export interface Ports {
@@ -107,6 +113,18 @@ function tail(text: string, lines = 40): string {
   return text.split("\n").slice(-lines).join("\n");
 }
 
+/** `{ "a.example": 1, ... }` as WARBLE_S2S_ROUTES: "a.example=1,...". */
+export function formatS2sRoutes(routes: Record<string, number>): string {
+  return Object.entries(routes)
+    .map(([domain, port]) => {
+      if (!/^[^\s,=]+$/.test(domain) || !Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new Error(`bad s2s route ${domain} -> ${port}`);
+      }
+      return `${domain}=${port}`;
+    })
+    .join(",");
+}
+
 export async function startProsody(opts: ServerOptions): Promise<RunningServer> {
   const ports = await pickPorts(opts.ports);
   const config = join(repoRoot(), "prosody-config", "prosody.cfg.lua");
@@ -121,6 +139,7 @@ export async function startProsody(opts: ServerOptions): Promise<RunningServer> 
     WARBLE_S2S_PORT: String(ports.s2s),
     WARBLE_COMPONENT_PORT: String(ports.component),
     ...(opts.prosodyExtra ? { WARBLE_PROSODY_EXTRA: opts.prosodyExtra } : {}),
+    ...(opts.s2sRoutes ? { WARBLE_S2S_ROUTES: formatS2sRoutes(opts.s2sRoutes) } : {}),
   };
   let output = "";
   let child: ChildProcess | null = null;
