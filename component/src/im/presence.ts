@@ -46,6 +46,10 @@ export class PresenceFace {
 
   private follow(ref: NodeRef, owner: string, from: string, log: Logger): void {
     const jid = bareJid(from);
+    // A repeated subscribe while the request waits for the owner (clients and servers resend
+    // unanswered ones, RFC 6121 §3.1.3) leaves it pending: answering `unsubscribed` would cancel
+    // the roster request while the follow request stands.
+    if (this.isPending(ref, from, jid)) return;
     try {
       const outcome = this.subscribeCreatingNode(ref, owner, from, jid);
       this.deps.emit(outcome.events);
@@ -56,6 +60,16 @@ export class PresenceFace {
     } catch (err) {
       logRefusal(log, err);
       this.presence(ref.service, jid, "unsubscribed");
+    }
+  }
+
+  private isPending(ref: NodeRef, from: string, jid: string): boolean {
+    try {
+      return this.deps.pubsub
+        .getSubscriptions(from, ref.service, ref.node)
+        .result.some((s) => s.jid === jid && s.state === "pending");
+    } catch {
+      return false;
     }
   }
 
