@@ -90,7 +90,12 @@ describe.each(SERVER_KINDS)("presence follow requests on %s", (kind) => {
     await sendPresence(c("bob"), "subscribe", "carol");
     const form = await c("carol").waitFor(approvalFormFor("carol", bare("bob")));
     expect(form.getChildText("body")).toContain(bare("bob"));
+    // IM clients and servers repeat a subscribe that is still unanswered (RFC 6121 §3.1.3):
+    // the request stays pending, and is neither refused nor asked twice.
+    await sendPresence(c("bob"), "subscribe", "carol");
     await sleep(300);
+    expect(c("bob").received.filter(presenceFrom("carol", "unsubscribed"))).toEqual([]);
+    expect(c("carol").received.filter(approvalFormFor("carol", bare("bob")))).toHaveLength(1);
     expect(c("bob").received.filter(presenceFrom("carol", "subscribed"))).toEqual([]);
     expect(c("bob").received.filter(items("carol"))).toEqual([]);
     expect(await ownSubscriptions(c("bob"), "carol")).toEqual([[bare("bob"), "pending"]]);
