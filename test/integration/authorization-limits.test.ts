@@ -12,6 +12,7 @@ import {
   approvalFormFor,
   bare,
   counterDelta,
+  errorMessage,
   listed,
   lock,
   ownSubscriptions,
@@ -90,6 +91,11 @@ describe.each(SERVER_KINDS)("abuse limits and expiry on %s", (kind) => {
     expect(lived).toBeGreaterThanOrEqual(1900);
     expect(lived).toBeLessThan(4500);
     expect(await listed(alice(), "pending")).toEqual([]);
+    expect(await ownSubscriptions(c("erin"), "alice")).toEqual([]);
+    // Expired means denied: the owner's late approval finds nothing to approve.
+    await alice().send(answerMessage("alice", bare("erin"), true, "late-1"));
+    const late = await alice().waitFor(errorMessage("alice", "late-1"));
+    expect(parseStanzaError(late).condition).toBe("item-not-found");
     expect(await ownSubscriptions(c("erin"), "alice")).toEqual([]);
     // bob, approved before, is untouched.
     expect(await listed(alice(), "followers")).toEqual([bare("bob")]);
