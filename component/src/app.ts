@@ -114,9 +114,21 @@ export class App {
     );
     app.expiry.unref();
     connection.on("stanza", (el: Element) => app.onStanza(el));
-    connection.on("online", () =>
-      log.info({ domain: config.domain, service: config.service }, "ready"),
-    );
+    let policyEnforced = false;
+    connection.on("online", () => {
+      if (!policyEnforced) {
+        // The operator's lists may have changed since the last run: apply them to what is stored.
+        policyEnforced = true;
+        try {
+          const { result, events: ended } = service.enforceServicePolicy();
+          if (result > 0) log.info({ ended: result }, "operator policy ended subscriptions");
+          events.notify(ended);
+        } catch (err) {
+          log.error({ err }, "applying the operator policy to subscriptions failed");
+        }
+      }
+      log.info({ domain: config.domain, service: config.service }, "ready");
+    });
     connection.on("offline", (reason: string) => log.warn({ reason }, "disconnected"));
     return app;
   }

@@ -27,8 +27,8 @@ export interface NodeStore {
   updateNodeConfig(ref: NodeRef, config: NodeConfig): void;
   /** Delete a node with its items, subscriptions and affiliations. */
   deleteNode(ref: NodeRef): void;
-  /** Nodes of a service, by node name. */
-  listNodes(service: string): NodeRecord[];
+  /** Nodes of a service, by node name; without a service, every node, by service then name. */
+  listNodes(service?: string): NodeRecord[];
 }
 
 export interface ItemStore {

@@ -36,6 +36,7 @@ import type { PubsubStore } from "./ports.js";
 import type { CoreContext } from "./service-context.js";
 import {
   approveSubscription,
+  enforceServicePolicy,
   expirePending,
   getAffiliations,
   getSubscriptions,
@@ -236,6 +237,11 @@ export class PubsubService {
   /** Deny pending requests older than limits.pendingTtlMs (default 7 days). Call periodically. */
   expirePending(): Outcome<Subscription[]> {
     return this.run(() => expirePending(this.ctx));
+  }
+
+  /** End the subscriptions the operator's deny / allow lists refuse (call at start); how many. */
+  enforceServicePolicy(): Outcome<number> {
+    return this.run(() => enforceServicePolicy(this.ctx));
   }
 
   /** All named counters ("refused:<reason>", …). */

@@ -244,6 +244,20 @@ export function expirePending(ctx: CoreContext): Outcome<Subscription[]> {
 }
 
 /**
+ * The operator's deny and allow lists apply to existing subscriptions too, not only to new
+ * requests: at start (the lists may have changed), every node's subscriptions are re-checked
+ * and those the policy now refuses end as bans (the subscriber is told). Nothing to do when
+ * the operator lists nothing. The result: how many subscriptions ended.
+ */
+export function enforceServicePolicy(ctx: CoreContext): Outcome<number> {
+  const { deniedDomains, allowedDomains } = ctx.policy;
+  if (deniedDomains.length === 0 && allowedDomains.length === 0) return { result: 0, events: [] };
+  const events = ctx.store.listNodes().flatMap((n) => reconcileSubscriptions(ctx, asView(n)));
+  const ended = events.filter((e) => e.type === "subscription-changed" && e.state === "none");
+  return { result: ended.length, events };
+}
+
+/**
  * Re-apply the policy to every subscription of a node after its access model or affiliations
  * changed, as if each were a new request: refused → removed ("banned" for outcasts, else
  * "access-model"); allowed while pending → approved; pending while active → kept (locking an

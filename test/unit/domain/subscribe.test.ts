@@ -131,6 +131,32 @@ describe("subscribe", () => {
       reason: "service-not-allowed-domain",
     });
   });
+
+  it("at start, ends the subscriptions and requests the operator's lists now refuse", () => {
+    const before = withPosts(["a"]);
+    const other = { ...NODE, service: "bob@mb.example.org" };
+    before.service.subscribe(EVE, NODE, { jid: EVE });
+    before.service.subscribe(CAROL, NODE, { jid: CAROL });
+    before.service.publishItem(BOB, other, { id: "b", payload: "<entry>b</entry>" });
+    before.service.configureNode(BOB, other, { accessModel: "authorize" });
+    before.service.subscribe(`${EVE}/phone`, other, { jid: EVE });
+    // The same store, restarted with rogue.example denied.
+    const after = makeHarness({
+      store: before.store,
+      policy: { usersDomains: ["example.org"], deniedDomains: ["rogue.example"] },
+    });
+    const out = after.service.enforceServicePolicy();
+    expect(out.result).toBe(2);
+    expect(ofType(out.events, "subscription-changed")).toMatchObject([
+      { service: NODE.service, jid: EVE, state: "none", cause: "banned" },
+      { service: other.service, jid: EVE, state: "none", cause: "banned" },
+    ]);
+    expect(after.service.getSubscriptions(EVE, NODE.service).result).toEqual([]);
+    expect(after.service.getSubscriptions(EVE, other.service).result).toEqual([]);
+    expect(after.service.getSubscriptions(CAROL, NODE.service).result).toHaveLength(1);
+    // Without operator lists, nothing to do.
+    expect(before.service.enforceServicePolicy()).toEqual({ result: 0, events: [] });
+  });
 });
 
 describe("unsubscribe", () => {

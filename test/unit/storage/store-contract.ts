@@ -88,6 +88,11 @@ function describeNodes(get: () => PubsubStore): void {
         "other",
         "urn:xmpp:microblog:0",
       ]);
+      expect(store.listNodes().map((n) => `${n.service} ${n.node}`)).toEqual([
+        "alice@mb.example other",
+        "alice@mb.example urn:xmpp:microblog:0",
+        "bob@mb.example x",
+      ]);
     });
     it("deletes a node with its items, subscriptions and affiliations", () => {
       const store = get();

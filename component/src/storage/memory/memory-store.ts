@@ -87,10 +87,11 @@ export class MemoryStore implements PubsubStore {
     this.s.subs.delete(k);
     this.s.affs.delete(k);
   }
-  listNodes(service: string): NodeRecord[] {
+  listNodes(service?: string): NodeRecord[] {
+    const order = (n: NodeRecord) => `${n.service}\u0000${n.node}`;
     return [...this.s.nodes.values()]
-      .filter((n) => n.service === service)
-      .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
+      .filter((n) => service === undefined || n.service === service)
+      .sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0))
       .map(clone);
   }
 

@@ -105,8 +105,9 @@ export class SqliteStore implements PubsubStore {
   deleteNode(ref: NodeRef): void {
     this.q.deleteNode.run(ref.service, ref.node);
   }
-  listNodes(service: string): NodeRecord[] {
-    return (this.q.listNodes.all(service) as NodeRow[]).map(toNode);
+  listNodes(service?: string): NodeRecord[] {
+    const rows = service === undefined ? this.q.listAllNodes.all() : this.q.listNodes.all(service);
+    return (rows as NodeRow[]).map(toNode);
   }
 
   // ── items ──

@@ -12,6 +12,7 @@ const SQL = {
   deleteNode: `DELETE FROM nodes WHERE ${AT_NODE}`,
   listNodes:
     "SELECT service, node, owner, config, created FROM nodes WHERE service = ? ORDER BY node",
+  listAllNodes: "SELECT service, node, owner, config, created FROM nodes ORDER BY service, node",
 
   getItemCreated: `SELECT created FROM items WHERE ${AT_NODE} AND item_id = ?`,
   getItemSeq: `SELECT seq FROM items WHERE ${AT_NODE} AND item_id = ?`,
