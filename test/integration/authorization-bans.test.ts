@@ -160,9 +160,13 @@ describe.each(SERVER_KINDS)("bans on %s", (kind) => {
     expectError(await subscribeIq(c("carol"), "alice"), FORBIDDEN);
   });
 
-  it("operator denyDomains: a user of a denied domain gets forbidden and no more posts", async () => {
+  it("operator denyDomains: a denied domain's user is unsubscribed, told, and refused", async () => {
     expect(await listed(alice(), "followers")).toEqual([bare("erin")]);
+    forget(c("erin"));
     await w.reconfigure({ denyDomains: [D] });
+    // At start the component re-applies the operator's lists: erin's subscription ends, she is told.
+    await c("erin").waitFor(subscriptionEvent("alice", bare("erin"), "none"));
+    expect(await listed(alice(), "followers")).toEqual([]);
     const before = await stats(c("admin"));
     expectError(await subscribeIq(c("dave"), "alice"), FORBIDDEN);
     expect(counterDelta(before, await stats(c("admin")))).toEqual({
