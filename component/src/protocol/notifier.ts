@@ -228,7 +228,8 @@ export class Notifier implements EventSink {
     if (event.cause !== "subscribe" && event.cause !== "unsubscribe") {
       const text = subscriberText(event, owner);
       const body = text ? [xml("body", null, text)] : [];
-      yield this.message(event.service, event.jid, [el, ...body]);
+      // A normal message, not a headline: servers keep it for an offline requester.
+      yield this.message(event.service, event.jid, [el, ...body], false);
     }
     if (event.notifyOwner && event.owner) {
       const text =
@@ -250,8 +251,8 @@ export class Notifier implements EventSink {
     });
     const body =
       `${event.jid} asks to follow your microblog ${event.service}. ` +
-      `Approve or deny with the form in this message, or answer "approve ${event.jid}" or ` +
-      `"deny ${event.jid}" in a chat with ${event.service}.`;
+      `Approve or deny with the form in this message, or with the ad-hoc commands ` +
+      `"approve" / "deny" at ${this.addresses.componentDomain}.`;
     return this.message(event.service, event.owner, [form, xml("body", null, body)], false);
   }
 }
