@@ -70,22 +70,28 @@ describe("kill -9 during a burst of 200 publishes", () => {
     await component.waitForLine(/"msg":"ready"/);
     alice = await connectClient(server.ports.c2s, server.usersDomain, "alice", "alice-pw");
     let killed = false;
-    const sends = Array.from({ length: 200 }, (_, n) =>
-      alice.iq(publishIq(service, n), 8_000).then(
-        (reply) => {
-          if (reply.attrs.type === "result") {
-            const id = reply.getChild("pubsub", NS_PUBSUB)?.getChild("publish")?.getChild("item")
-              ?.attrs.id;
-            if (id) acked.set(n, id);
-          }
-          if (!killed && acked.size >= 60) {
-            killed = true;
-            component.kill("SIGKILL");
-          }
-        },
-        () => undefined,
-      ),
-    );
+    // The burst goes out in groups of 10, 5 ms apart, so the kill lands while some are unsent,
+    // some in flight and some acknowledged.
+    const sends: Promise<void>[] = [];
+    for (let n = 0; n < 200; n++) {
+      if (n % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+      sends.push(
+        alice.iq(publishIq(service, n), 8_000).then(
+          (reply) => {
+            if (reply.attrs.type === "result") {
+              const id = reply.getChild("pubsub", NS_PUBSUB)?.getChild("publish")?.getChild("item")
+                ?.attrs.id;
+              if (id) acked.set(n, id);
+            }
+            if (!killed && acked.size >= 60) {
+              killed = true;
+              component.kill("SIGKILL");
+            }
+          },
+          () => undefined,
+        ),
+      );
+    }
     await Promise.all(sends);
     expect(killed).toBe(true);
     await component.exited();
