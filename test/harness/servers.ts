@@ -26,6 +26,10 @@ export async function startTestServer(
   const secret = `secret-${Math.random().toString(36).slice(2)}`;
   const opts = { usersDomain, componentDomain, secret, dir };
   const server = kind === "prosody" ? await startProsody(opts) : await startEjabberd(opts);
+  // One line per server in the run's log, so CI shows both servers starting.
+  console.info(
+    `harness: ${kind} started for ${usersDomain} + ${componentDomain} (c2s ${server.ports.c2s}, component ${server.ports.component})`,
+  );
   return Object.assign(server, {
     usersDomain,
     componentDomain,
