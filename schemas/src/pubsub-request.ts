@@ -243,13 +243,30 @@ function parseItems(action: Element, pubsub: Element): PubsubRequest {
   return set ? { ...request, rsm: parseRsmRequest(set) } : request;
 }
 
+/**
+ * §6.1.1 subscribe, optionally followed by `<options><x type='submit'/></options>` (§6.3.7). That
+ * `<options/>` MUST follow `<subscribe/>` and MUST NOT have a node or jid (those are the
+ * subscribe's): bad-request otherwise. An `<options/>` without a form sets nothing.
+ */
 function parseSubscribe(action: Element, pubsub: Element): PubsubRequest {
   const request = {
     kind: "subscribe" as const,
     node: requireNode(action),
     jid: requireJid(action),
   };
-  const options = formIn(pubsub.getChild("options"));
+  const holder = pubsub.getChild("options");
+  if (!holder) return request;
+  const children = pubsub.getChildElements();
+  if (children.indexOf(holder) < children.indexOf(action)) {
+    throw new PubsubRequestError("<options/> must follow <subscribe/>.", "bad-request");
+  }
+  if (holder.attrs.node !== undefined || holder.attrs.jid !== undefined) {
+    throw new PubsubRequestError(
+      "The <options/> of a subscribe takes no 'node' or 'jid': the <subscribe/> names them.",
+      "bad-request",
+    );
+  }
+  const options = formIn(holder);
   return options ? { ...request, options } : request;
 }
 

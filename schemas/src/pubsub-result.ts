@@ -62,9 +62,17 @@ export function parsePublishResult(pubsub: Element): { node: string; itemId?: st
   return itemId === undefined ? { node } : { node, itemId };
 }
 
-/** `<pubsub><subscription …/></pubsub>`: the answer to subscribe (§6.1.2) and options. */
-export function buildSubscriptionResult(sub: SubscriptionInfo): Element {
-  return xml("pubsub", { xmlns: NS_PUBSUB }, subscriptionElement(sub));
+/**
+ * `<pubsub><subscription …/></pubsub>`: the answer to subscribe (§6.1.2); after a subscribe and
+ * configure (§6.3.7) followed by `<options><x type='result'/></options>` with the options in force.
+ */
+export function buildSubscriptionResult(sub: SubscriptionInfo, options?: DataForm): Element {
+  return xml(
+    "pubsub",
+    { xmlns: NS_PUBSUB },
+    subscriptionElement(sub),
+    options && xml("options", null, buildDataForm(options)),
+  );
 }
 
 export function parseSubscriptionResult(pubsub: Element): SubscriptionInfo {
@@ -133,13 +141,17 @@ export function buildConfigureResult(node: string, form: DataForm): Element {
   return xml("pubsub", { xmlns: NS_PUBSUB_OWNER }, xml("configure", { node }, buildDataForm(form)));
 }
 
-/** `<pubsub xmlns=#owner><default><x/></default></pubsub>` (§8.3) or the subscription-options default (§6.4). */
+/**
+ * `<pubsub xmlns=#owner><default><x/></default></pubsub>` (§8.3) or the subscription-options
+ * default `<pubsub><default node?><x/></default></pubsub>` (§6.4.2, with the node asked about).
+ */
 export function buildDefaultResult(
   form: DataForm,
   scope: "node-config" | "subscribe-options",
+  node?: string,
 ): Element {
   const ns = scope === "node-config" ? NS_PUBSUB_OWNER : NS_PUBSUB;
-  return xml("pubsub", { xmlns: ns }, xml("default", null, buildDataForm(form)));
+  return xml("pubsub", { xmlns: ns }, xml("default", { node }, buildDataForm(form)));
 }
 
 /** `<pubsub><options node jid subid?><x/></options></pubsub>` (§6.3.2). */

@@ -5,3 +5,4 @@ export * from "./pubsub-request-build.js";
 export * from "./pubsub-result.js";
 export * from "./pubsub-types.js";
 export * from "./subscribe-authorization.js";
+export * from "./subscribe-options.js";

@@ -26,6 +26,8 @@ export type Action =
   | "unsubscribe"
   | "subscribe-other"
   | "unsubscribe-other"
+  | "configure-subscription"
+  | "configure-subscription-other"
   | "get-subscriptions"
   | "set-subscriptions"
   | "get-affiliations"
@@ -48,6 +50,8 @@ export const ACTIONS: readonly Action[] = [
   "unsubscribe",
   "subscribe-other",
   "unsubscribe-other",
+  "configure-subscription",
+  "configure-subscription-other",
   "get-subscriptions",
   "set-subscriptions",
   "get-affiliations",
@@ -64,17 +68,19 @@ const n = false;
  * Affiliation × action → allowed, before access-model rules (XEP-0060 §4.1 table). "none" may
  * retrieve items here because the open access model lets anyone read; the access model then
  * narrows it. Publishers may purge and retract any item (the §4.1 "Yes *"); publish-only
- * entities may retract only their own items and see nothing.
+ * entities may retract only their own items and see nothing. "opts" is configuring one's own
+ * subscription options (§6.3: the bare JIDs match); "opts-o" someone else's (§6.3.4.1: only an
+ * entity with authority over the node, here its owner).
  */
 // biome-ignore format: a table reads best as a table
 export const CAPABILITIES: Readonly<Record<Affiliation, Readonly<Record<Action, boolean>>>> = {
-  //               create conf getcf delete purge  pub  r-own r-any items  sub  unsub sub-o unsub-o get-s set-s get-a set-a pend  appr notify
-  owner:          row(Y,    Y,   Y,    Y,     Y,     Y,   Y,    Y,    Y,     Y,   Y,    Y,    Y,      Y,    Y,    Y,    Y,    Y,    Y,   Y),
-  publisher:      row(n,    n,   n,    n,     Y,     Y,   Y,    Y,    Y,     Y,   Y,    n,    n,      n,    n,    n,    n,    n,    n,   Y),
-  "publish-only": row(n,    n,   n,    n,     n,     Y,   Y,    n,    n,     n,   Y,    n,    n,      n,    n,    n,    n,    n,    n,   n),
-  member:         row(n,    n,   n,    n,     n,     n,   n,    n,    Y,     Y,   Y,    n,    n,      n,    n,    n,    n,    n,    n,   Y),
-  none:           row(n,    n,   n,    n,     n,     n,   n,    n,    Y,     Y,   Y,    n,    n,      n,    n,    n,    n,    n,    n,   Y),
-  outcast:        row(n,    n,   n,    n,     n,     n,   n,    n,    n,     n,   n,    n,    n,      n,    n,    n,    n,    n,    n,   n),
+  //               create conf getcf delete purge  pub  r-own r-any items  sub  unsub sub-o unsub-o opts opts-o get-s set-s get-a set-a pend  appr notify
+  owner:          row(Y,    Y,   Y,    Y,     Y,     Y,   Y,    Y,    Y,     Y,   Y,    Y,    Y,      Y,   Y,     Y,    Y,    Y,    Y,    Y,    Y,   Y),
+  publisher:      row(n,    n,   n,    n,     Y,     Y,   Y,    Y,    Y,     Y,   Y,    n,    n,      Y,   n,     n,    n,    n,    n,    n,    n,   Y),
+  "publish-only": row(n,    n,   n,    n,     n,     Y,   Y,    n,    n,     n,   Y,    n,    n,      Y,   n,     n,    n,    n,    n,    n,    n,   n),
+  member:         row(n,    n,   n,    n,     n,     n,   n,    n,    Y,     Y,   Y,    n,    n,      Y,   n,     n,    n,    n,    n,    n,    n,   Y),
+  none:           row(n,    n,   n,    n,     n,     n,   n,    n,    Y,     Y,   Y,    n,    n,      Y,   n,     n,    n,    n,    n,    n,    n,   Y),
+  outcast:        row(n,    n,   n,    n,     n,     n,   n,    n,    n,     n,   n,    n,    n,      n,   n,     n,    n,    n,    n,    n,    n,   n),
 };
 
 function row(...allowed: boolean[]): Record<Action, boolean> {

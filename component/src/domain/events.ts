@@ -5,10 +5,15 @@
  */
 import type { Item, NodeConfig, NodeRef, SubscriptionState } from "./types.js";
 
-/** A subscription that gets a notification (state "subscribed", not banned). */
+/**
+ * A subscription that gets a notification (state "subscribed", not banned, pubsub#deliver on).
+ * Per-subscriber flags from its subscription options (§6.3) ride along.
+ */
 export interface Recipient {
   jid: string;
   subid: string;
+  /** The subscriber's own pubsub#include_body; when set, it wins over the event's includeBody. */
+  includeBody?: boolean;
 }
 
 /** An item was published (or re-published) to a node. */
@@ -18,7 +23,7 @@ export interface ItemPublished extends NodeRef {
   recipients: Recipient[];
   /** Whether notifications carry the payload (pubsub#deliver_payloads). */
   deliverPayloads: boolean;
-  /** Whether notifications carry a readable <body> (pubsub#include_body). */
+  /** Whether notifications carry a readable <body> (the node's pubsub#include_body). */
   includeBody: boolean;
 }
 

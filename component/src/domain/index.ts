@@ -14,5 +14,11 @@ export * from "./node-config.js";
 export type { AffiliationChange, SubscriptionChange } from "./owner-use-cases.js";
 export type * from "./ports.js";
 export { PubsubService, type PubsubServiceOptions } from "./pubsub-service.js";
-export type { SubscribeRequest, UnsubscribeRequest } from "./subscription-use-cases.js";
+export * from "./subscription-options.js";
+export type {
+  SubscribeRequest,
+  SubscriptionOptionsRequest,
+  SubscriptionWithOptions,
+  UnsubscribeRequest,
+} from "./subscription-use-cases.js";
 export * from "./types.js";

@@ -253,7 +253,7 @@ export function deleteNode(ctx: CoreContext, actor: string, ref: NodeRef): Outco
   const record = requireNode(ctx, ref);
   const node = asView(record);
   check(ctx, "delete", node, actor);
-  const recipients = recipientsOf(ctx, node, true);
+  const recipients = recipientsOf(ctx, node, "delete");
   ctx.store.deleteNode(node);
   const events: PubsubEvent[] = node.config.notifyDelete
     ? [{ type: "node-deleted", ...ref, recipients }]

@@ -34,14 +34,20 @@ import {
 } from "./owner-use-cases.js";
 import type { PubsubStore } from "./ports.js";
 import type { CoreContext } from "./service-context.js";
+import type { SubscriptionOptions } from "./subscription-options.js";
 import {
   approveSubscription,
   enforceServicePolicy,
   expirePending,
   getAffiliations,
+  getDefaultSubscriptionOptions,
+  getSubscriptionOptions,
   getSubscriptions,
   listPending,
   type SubscribeRequest,
+  type SubscriptionOptionsRequest,
+  type SubscriptionWithOptions,
+  setSubscriptionOptions,
   subscribe,
   type UnsubscribeRequest,
   unsubscribe,
@@ -142,7 +148,10 @@ export class PubsubService {
     return this.run(() => getItems(this.ctx, actor, ref, request));
   }
 
-  /** §6.1 subscribe: subscribed, or pending under authorize; an existing subscription is returned. */
+  /**
+   * §6.1 subscribe: subscribed, or pending under authorize; an existing subscription is returned.
+   * With options (§6.3.7) they are set on the new or existing subscription.
+   */
   subscribe(actor: string, ref: NodeRef, request: SubscribeRequest): Outcome<Subscription> {
     return this.run(() => subscribe(this.ctx, actor, ref, request));
   }
@@ -150,6 +159,29 @@ export class PubsubService {
   /** §6.2 unsubscribe (also withdraws a pending request); the owner may unsubscribe others. */
   unsubscribe(actor: string, ref: NodeRef, request: UnsubscribeRequest): Outcome<Subscription> {
     return this.run(() => unsubscribe(this.ctx, actor, ref, request));
+  }
+
+  /** §6.3 the options of a subscription (the sender's own, or any for the node's owner). */
+  getSubscriptionOptions(
+    actor: string,
+    ref: NodeRef,
+    request: SubscriptionOptionsRequest,
+  ): Outcome<SubscriptionWithOptions> {
+    return this.run(() => getSubscriptionOptions(this.ctx, actor, ref, request));
+  }
+
+  /** §6.3.5 set the options of a subscription (validated: bad-request + invalid-options). */
+  setSubscriptionOptions(
+    actor: string,
+    ref: NodeRef,
+    request: SubscriptionOptionsRequest & { options: Partial<SubscriptionOptions> },
+  ): Outcome<SubscriptionWithOptions> {
+    return this.run(() => setSubscriptionOptions(this.ctx, actor, ref, request));
+  }
+
+  /** §6.4 default subscription options of a node, or of the service (no node). */
+  getDefaultSubscriptionOptions(service: string, node?: string): Outcome<SubscriptionOptions> {
+    return this.run(() => getDefaultSubscriptionOptions(this.ctx, service, node));
   }
 
   /** §5.6 the sender's subscriptions at a service (optionally one node). */

@@ -16,6 +16,7 @@ import type { LastItemForSubscriber, Recipient, SubscriptionChanged } from "./ev
 import type { ItemIdGenerator } from "./item-id.js";
 import { bareJid } from "./jid.js";
 import type { PubsubStore } from "./ports.js";
+import { chosenOptions } from "./subscription-options.js";
 import type {
   Affiliation,
   NodeConfig,
@@ -135,19 +136,22 @@ export function asView(node: NodeRecord): NodeView {
 
 /**
  * Who gets a notification: subscriptions in state "subscribed" whose holder may still be
- * notified (not banned by the owner or the operator, on the whitelist if there is one).
- * With `includePending`, pending subscriptions too (node deletion, §8.4.2).
+ * notified (not banned by the owner or the operator, on the whitelist if there is one) and has
+ * not turned pubsub#deliver off. For a node deletion (§8.4.2, `purpose` "delete"), pending
+ * subscriptions too, and every subscription whatever its options: the subscription ends with it.
+ * Each recipient carries the subscriber's own pubsub#include_body when it chose one.
  */
 export function recipientsOf(
   ctx: CoreContext,
   node: NodeView,
-  includePending = false,
+  purpose: "notify" | "delete" = "notify",
 ): Recipient[] {
   if (!node.exists) return [];
+  const deleting = purpose === "delete";
   const lookup = affiliationLookup(ctx, node);
   const subs = ctx.store
     .listNodeSubscriptions(node)
-    .filter((s) => s.state === "subscribed" || (includePending && s.state === "pending"));
+    .filter((s) => s.state === "subscribed" || (deleting && s.state === "pending"));
   return subs
     .filter((s) => {
       const standing = resolveStanding(s.jid, node.owner, ctx.policy, lookup);
@@ -159,7 +163,16 @@ export function recipientsOf(
       });
       return verdict.kind !== "refuse";
     })
-    .map((s) => ({ jid: s.jid, subid: s.subid }));
+    .filter((s) => deleting || chosenOptions(s).deliver !== false)
+    .map((s) => recipientOf(s));
+}
+
+/** The subscription as a recipient, with its own include_body when it chose one. */
+function recipientOf(sub: Subscription): Recipient {
+  const { includeBody } = chosenOptions(sub);
+  return includeBody === undefined
+    ? { jid: sub.jid, subid: sub.subid }
+    : { jid: sub.jid, subid: sub.subid, includeBody };
 }
 
 export function subscriptionChanged(
@@ -181,13 +194,17 @@ export function subscriptionChanged(
   };
 }
 
-/** The last published item for a new subscriber, when the node sends it on subscription. */
+/**
+ * The last published item for a new subscriber, when the node sends it on subscription and the
+ * subscriber did not turn pubsub#deliver off.
+ */
 export function lastItemFor(
   ctx: CoreContext,
   node: NodeView,
   sub: Subscription,
 ): LastItemForSubscriber[] {
   if (!node.exists || node.config.sendLastPublishedItem === "never") return [];
+  if (chosenOptions(sub).deliver === false) return [];
   const item = ctx.store.getLastItem(node);
   if (!item) return [];
   return [
@@ -196,7 +213,7 @@ export function lastItemFor(
       service: node.service,
       node: node.node,
       item,
-      recipient: { jid: sub.jid, subid: sub.subid },
+      recipient: recipientOf(sub),
       deliverPayloads: node.config.deliverPayloads,
       includeBody: node.config.includeBody,
     },

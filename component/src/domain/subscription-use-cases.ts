@@ -1,6 +1,7 @@
 /**
- * Subscriber use cases (§6.1 subscribe, §6.2 unsubscribe, §5.6 / §5.7 own subscriptions and
- * affiliations) and the authorize workflow: approve / deny (§8.6), pending list (§8.7), expiry.
+ * Subscriber use cases (§6.1 subscribe, §6.2 unsubscribe, §6.3 / §6.4 subscription options,
+ * §5.6 / §5.7 own subscriptions and affiliations) and the authorize workflow: approve / deny
+ * (§8.6), pending list (§8.7), expiry.
  */
 import {
   checkRequestLimits,
@@ -24,12 +25,20 @@ import {
   subscriptionChanged,
   verdictFor,
 } from "./service-context.js";
+import {
+  defaultSubscriptionOptions,
+  effectiveOptions,
+  type SubscriptionOptions,
+  validateSubscriptionOptions,
+  withOptions,
+} from "./subscription-options.js";
 import type { AffiliationEntry, NodeRef, Subscription } from "./types.js";
 
 export interface SubscribeRequest {
   /** The JID to subscribe (the subscribe element's jid): bare or full, its bare part the sender's. */
   jid: string;
-  options?: Record<string, string>;
+  /** §6.3.7 subscribe and configure: options set with the subscription (or on the existing one). */
+  options?: Partial<SubscriptionOptions>;
 }
 
 export function subscribe(
@@ -45,17 +54,23 @@ export function subscribe(
   const existing = ctx.store.getSubscription(node, req.jid);
   const verdict = verdictFor(ctx, "subscribe", node, req.jid);
   if (verdict.kind === "refuse") throw verdict.error;
-  if (existing) return { result: existing, events: [] };
+  if (req.options) validateSubscriptionOptions(req.options);
+  if (existing) {
+    if (!req.options) return { result: existing, events: [] };
+    const configured = withOptions(existing, req.options);
+    ctx.store.putSubscription(configured);
+    return { result: configured, events: [] };
+  }
   const pending = verdict.kind === "pending";
   enforceRequestLimits(ctx, node, req.jid, pending);
-  const sub: Subscription = {
+  const created: Subscription = {
     ...ref,
     jid: req.jid,
     subid: ctx.newSubId(),
     state: pending ? "pending" : "subscribed",
     createdAt: ctx.now(),
-    ...(req.options ? { options: req.options } : {}),
   };
+  const sub = req.options ? withOptions(created, req.options) : created;
   ctx.store.putSubscription(sub);
   const events: PubsubEvent[] = pending
     ? [
@@ -126,6 +141,95 @@ export function unsubscribe(
     result: { ...sub, state: "none" },
     events: [subscriptionChanged(node, sub, "none", "unsubscribe")],
   };
+}
+
+/** Whose subscription options (§6.3.1): the subscribed JID, and the SubID when the request names one. */
+export interface SubscriptionOptionsRequest {
+  jid: string;
+  subid?: string;
+}
+
+/** A subscription with the options in force (its own choices over the node's defaults). */
+export interface SubscriptionWithOptions {
+  subscription: Subscription;
+  options: SubscriptionOptions;
+}
+
+/**
+ * The subscription whose options are read or set, in the order of §6.3.4: the node exists
+ * (item-not-found); the sender may configure that JID's subscription (forbidden unless it is its
+ * own bare JID or the sender owns the node); it exists (unexpected-request + not-subscribed);
+ * a SubID, when given, is its SubID (not-acceptable + invalid-subid). One subscription per JID
+ * and node, so a request without a SubID is never ambiguous (no subid-required).
+ */
+function optionsTarget(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+  req: SubscriptionOptionsRequest,
+): { node: NodeView; sub: Subscription } {
+  const node = asView(requireNode(ctx, ref));
+  const self = bareJid(req.jid) === bareJid(actor);
+  check(ctx, self ? "configure-subscription" : "configure-subscription-other", node, actor);
+  const sub = ctx.store.getSubscription(node, req.jid);
+  if (!sub) {
+    throw new PubsubError("unexpected-request", {
+      pubsubCondition: "not-subscribed",
+      text: `${req.jid} is not subscribed to ${ref.node}`,
+    });
+  }
+  if (req.subid !== undefined && req.subid !== sub.subid) {
+    throw new PubsubError("not-acceptable", { pubsubCondition: "invalid-subid" });
+  }
+  return { node, sub };
+}
+
+/** §6.3 the options of a subscription (pending or active). */
+export function getSubscriptionOptions(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+  req: SubscriptionOptionsRequest,
+): Outcome<SubscriptionWithOptions> {
+  const { node, sub } = optionsTarget(ctx, actor, ref, req);
+  return { result: { subscription: sub, options: effectiveOptions(sub, node.config) }, events: [] };
+}
+
+/** §6.3.5 set options of a subscription; options not named keep their value. */
+export function setSubscriptionOptions(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+  req: SubscriptionOptionsRequest & { options: Partial<SubscriptionOptions> },
+): Outcome<SubscriptionWithOptions> {
+  const { node, sub } = optionsTarget(ctx, actor, ref, req);
+  validateSubscriptionOptions(req.options);
+  const configured = withOptions(sub, req.options);
+  ctx.store.putSubscription(configured);
+  return {
+    result: { subscription: configured, options: effectiveOptions(configured, node.config) },
+    events: [],
+  };
+}
+
+/**
+ * §6.4 default subscription options: of a node (its include_body), or without a node, of any
+ * node the service's owner would get (the service's default configuration).
+ */
+export function getDefaultSubscriptionOptions(
+  ctx: CoreContext,
+  service: string,
+  node?: string,
+): Outcome<SubscriptionOptions> {
+  if (node !== undefined) {
+    const record = requireNode(ctx, { service, node });
+    return { result: defaultSubscriptionOptions(record.config), events: [] };
+  }
+  const owner = ctx.ownerOf(service);
+  if (owner === undefined) {
+    throw new PubsubError("item-not-found", { text: `${service} is nobody's service` });
+  }
+  return { result: defaultSubscriptionOptions(ctx.defaultConfig(owner)), events: [] };
 }
 
 /** The sender's subscriptions at a service (all its JIDs with the sender's bare JID). */

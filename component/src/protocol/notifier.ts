@@ -131,12 +131,15 @@ export class Notifier implements EventSink {
     for (const r of recipients) yield this.message(service, r.jid, children);
   }
 
-  /** The item's event element and the readable body ("u@D: text"), built once. */
+  /**
+   * The item's event element (with `extra`) and its readable body ("u@D: text"), built once per
+   * fan-out; the body is undefined when the payload is not an Atom entry.
+   */
   private itemChildren(
     event: ItemPublished | LastItemForSubscriber,
     item: Item,
     extra: Element[] = [],
-  ): Element[] {
+  ): { children: Element[]; body: Element | undefined } {
     let payload: Element | undefined;
     try {
       payload = parseXml(item.payload);
@@ -151,18 +154,35 @@ export class Notifier implements EventSink {
       ),
       ...extra,
     ];
-    if (event.includeBody && payload) {
+    let body: Element | undefined;
+    if (payload) {
       try {
-        children.push(xml("body", null, notificationBody(this.ownerOf(event.service), payload)));
+        body = xml("body", null, notificationBody(this.ownerOf(event.service), payload));
       } catch {
         // Not an Atom entry: no body (XEP-0060 §12.9: only when the payload is understood).
       }
     }
-    return children;
+    return { children, body };
   }
 
-  private itemPublished(event: ItemPublished): Generator<Element> {
-    return this.fanOut(event.service, event.recipients, this.itemChildren(event, event.item));
+  /**
+   * The children for one recipient: with the body when the node includes bodies
+   * (pubsub#include_body), unless the subscriber chose otherwise in its options (§6.3).
+   */
+  private withBody(
+    event: ItemPublished | LastItemForSubscriber,
+    recipient: Recipient,
+    built: { children: Element[]; body: Element | undefined },
+  ): Element[] {
+    const include = recipient.includeBody ?? event.includeBody;
+    return include && built.body ? [...built.children, built.body] : built.children;
+  }
+
+  private *itemPublished(event: ItemPublished): Generator<Element> {
+    const built = this.itemChildren(event, event.item);
+    for (const r of event.recipients) {
+      yield this.message(event.service, r.jid, this.withBody(event, r, built));
+    }
   }
 
   /** §6.1.7: the last item to a new subscriber, stamped as delayed (XEP-0203). */
@@ -172,10 +192,11 @@ export class Notifier implements EventSink {
       from: event.service,
       stamp: rfc3339(new Date(event.item.updatedAt)),
     });
+    const built = this.itemChildren(event, event.item, [delay]);
     return this.message(
       event.service,
       event.recipient.jid,
-      this.itemChildren(event, event.item, [delay]),
+      this.withBody(event, event.recipient, built),
     );
   }
 

@@ -17,13 +17,15 @@ export class StanzaError extends Error {
     readonly pubsubCondition?: StanzaErrorSpec["pubsubCondition"],
     readonly feature?: string,
     readonly appCondition?: StanzaErrorSpec["appCondition"],
+    /** The error type, when the XEP's example differs from the condition's usual type. */
+    readonly type?: StanzaErrorSpec["type"],
   ) {
     super(text ?? condition);
   }
 
   spec(): StanzaErrorSpec {
-    const { condition, text, pubsubCondition, feature, appCondition } = this;
-    return { condition, text, pubsubCondition, feature, appCondition };
+    const { condition, text, pubsubCondition, feature, appCondition, type } = this;
+    return { condition, text, pubsubCondition, feature, appCondition, ...(type ? { type } : {}) };
   }
 }
 

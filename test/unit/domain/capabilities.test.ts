@@ -20,11 +20,12 @@ const EXPECTED: Record<Affiliation, readonly Action[]> = {
     "retrieve-items",
     "subscribe",
     "unsubscribe",
+    "configure-subscription",
     "be-notified",
   ],
-  "publish-only": ["publish", "retract-own", "unsubscribe"],
-  member: ["retrieve-items", "subscribe", "unsubscribe", "be-notified"],
-  none: ["retrieve-items", "subscribe", "unsubscribe", "be-notified"],
+  "publish-only": ["publish", "retract-own", "unsubscribe", "configure-subscription"],
+  member: ["retrieve-items", "subscribe", "unsubscribe", "configure-subscription", "be-notified"],
+  none: ["retrieve-items", "subscribe", "unsubscribe", "configure-subscription", "be-notified"],
   outcast: [],
 };
 

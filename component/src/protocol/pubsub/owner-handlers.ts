@@ -1,6 +1,7 @@
 /**
- * XEP-0060 §8 owner use cases: create (§8.1), configure (§8.2), default configuration (§8.3),
- * delete (§8.4), purge (§8.5), manage subscriptions (§8.8) and affiliations (§8.9).
+ * XEP-0060 §8 owner use cases: create (§8.1), configure (§8.2), default configuration (§8.3,
+ * and the §6.4 default subscription options, parsed as the same request kind), delete (§8.4),
+ * purge (§8.5), manage subscriptions (§8.8) and affiliations (§8.9).
  *
  * Create (§8.1): only urn:xmpp:microblog:0 can exist at u@C. A create without a node asks for an
  * instant node, which is not supported: not-acceptable + nodeid-required (§8.1.1). A create of
@@ -18,7 +19,8 @@ import { defaultNodeConfig, MICROBLOG_NODE } from "../../domain/types.js";
 import { StanzaError } from "../stanza-error.js";
 import { configToForm, readConfigForm } from "./config-form.js";
 import { microblogRef, type PubsubHandler } from "./context.js";
-import { subscriptionInfo, subscriptionOptionsUnsupported } from "./subscriber-handlers.js";
+import { optionsToForm } from "./options-form.js";
+import { subscriptionInfo } from "./subscriber-handlers.js";
 
 /** §8.1 create the microblog node (optionally with a configuration form, §8.1.3). */
 export const createNode: PubsubHandler<"create"> = (call, request, deps) => {
@@ -44,10 +46,17 @@ export const createNode: PubsubHandler<"create"> = (call, request, deps) => {
   return undefined;
 };
 
-/** §8.3 default node configuration (#owner), or §6.4 default subscription options (not offered). */
-export const retrieveDefault: PubsubHandler<"default"> = (call, request) => {
-  if (request.scope === "subscribe-options") return subscriptionOptionsUnsupported();
-  return buildDefaultResult(configToForm(defaultNodeConfig(call.owner)), "node-config");
+/**
+ * §8.3 default node configuration (#owner), or §6.4 default subscription options (pubsub
+ * namespace): of the node named (item-not-found when it does not exist), or of the service.
+ */
+export const retrieveDefault: PubsubHandler<"default"> = (call, request, deps) => {
+  if (request.scope === "node-config") {
+    return buildDefaultResult(configToForm(defaultNodeConfig(call.owner)), "node-config");
+  }
+  const node = request.node === undefined ? undefined : microblogRef(call, request.node).node;
+  const { result } = deps.service.getDefaultSubscriptionOptions(call.serviceJid, node);
+  return buildDefaultResult(optionsToForm(result, "result"), "subscribe-options", node);
 };
 
 /** §8.2 the configuration form, with the current values (the defaults before the first publish). */

@@ -41,16 +41,18 @@ const FEATURE_NAMES = [
   "retract-items",
   "retrieve-affiliations",
   "retrieve-default",
+  "retrieve-default-sub",
   "retrieve-items",
   "retrieve-subscriptions",
   "rsm",
   "subscribe",
   "subscription-notifications",
+  "subscription-options",
 ];
 
 /**
  * Features of u@C (get-pending: the §8.7 ad-hoc command of im/account-commands.ts). Not advertised:
- * subscription-options, retrieve-default-sub, instant-nodes, multi-subscribe, presence-based ones.
+ * instant-nodes, multi-subscribe, presence-based ones.
  */
 export const PUBSUB_USER_FEATURES: readonly string[] = [
   NS_PUBSUB,

@@ -1,19 +1,22 @@
 /**
- * XEP-0060 §5 and §6 use cases of any entity: retrieve items (§6.5), subscribe (§6.1),
- * unsubscribe (§6.2), own subscriptions (§5.6) and affiliations (§5.7). Subscription options
- * (§6.3, §6.4) are not offered: feature-not-implemented + unsupported "subscription-options".
+ * XEP-0060 §5 and §6 use cases of any entity: retrieve items (§6.5), subscribe (§6.1, with
+ * options §6.3.7), unsubscribe (§6.2), subscription options (§6.3; the §6.4 defaults are answered
+ * with the §8.3 ones in owner-handlers.ts), own subscriptions (§5.6) and affiliations (§5.7).
  */
 import {
   buildAffiliationsResult,
   buildItemsResult,
+  buildOptionsResult,
   buildSubscriptionResult,
   buildSubscriptionsResult,
   type SubscriptionInfo,
 } from "../../../../schemas/src/pubsub.js";
+import { PubsubError } from "../../domain/errors.js";
 import type { ItemQuery, Subscription } from "../../domain/types.js";
 import { StanzaError } from "../stanza-error.js";
 import { microblogRef, type PubsubHandler } from "./context.js";
 import { DEFAULT_PAGE_SIZE, itemsAnswer } from "./items-result.js";
+import { optionsToForm, readOptionsForm } from "./options-form.js";
 
 export function subscriptionInfo(sub: Subscription): SubscriptionInfo {
   return { node: sub.node, jid: sub.jid, subscription: sub.state, subid: sub.subid };
@@ -45,12 +48,25 @@ export const retrieveItems: PubsubHandler<"items"> = (call, request, deps) => {
   return buildItemsResult({ node: ref.node, ...answer });
 };
 
-/** §6.1 subscribe: subscribed (open, or whitelisted), pending (authorize); an existing one is returned. */
+/**
+ * §6.1 subscribe: subscribed (open, or whitelisted), pending (authorize); an existing one is
+ * returned. With `<options/>` (§6.3.7) the options are set too, and the result carries the
+ * options in force as a result form.
+ */
 export const subscribe: PubsubHandler<"subscribe"> = (call, request, deps) => {
   const ref = microblogRef(call, request.node);
-  const { result, events } = deps.service.subscribe(call.actor, ref, { jid: request.jid });
+  const options = request.options ? readOptionsForm(request.options) : undefined;
+  const { result, events } = deps.service.subscribe(call.actor, ref, {
+    jid: request.jid,
+    ...(options ? { options } : {}),
+  });
   deps.events.notify(events);
-  return buildSubscriptionResult(subscriptionInfo(result));
+  if (!request.options) return buildSubscriptionResult(subscriptionInfo(result));
+  const configured = deps.service.getSubscriptionOptions(call.actor, ref, { jid: result.jid });
+  return buildSubscriptionResult(
+    subscriptionInfo(result),
+    optionsToForm(configured.result.options, "result"),
+  );
 };
 
 /** §6.2 unsubscribe (also withdraws a pending request). */
@@ -83,21 +99,50 @@ export const retrieveAffiliations: PubsubHandler<"affiliations"> = (call, reques
   });
 };
 
-function subscriptionOptionsUnsupported(): never {
-  throw new StanzaError(
-    "feature-not-implemented",
-    "subscription options are not supported",
-    "unsupported",
-    "subscription-options",
-  );
+/**
+ * §6.3.4.2 answers a subscriber that is not subscribed with unexpected-request of type "modify"
+ * (where §6.2.3.2, for unsubscribe, has "cancel", the type used elsewhere).
+ */
+function asOptionsError(err: unknown): unknown {
+  if (err instanceof PubsubError && err.pubsubCondition === "not-subscribed") {
+    return new StanzaError(
+      err.condition,
+      err.text,
+      "not-subscribed",
+      undefined,
+      undefined,
+      "modify",
+    );
+  }
+  return err;
 }
 
-/** §6.3 subscription options: not offered. */
-export const getSubscriptionOptions: PubsubHandler<"options-get"> = () =>
-  subscriptionOptionsUnsupported();
+/** §6.3.1 the options form of a subscription, with the values in force (§6.3.2). */
+export const getSubscriptionOptions: PubsubHandler<"options-get"> = (call, request, deps) => {
+  const ref = microblogRef(call, request.node);
+  try {
+    const { result } = deps.service.getSubscriptionOptions(call.actor, ref, {
+      jid: request.jid,
+      ...(request.subid !== undefined ? { subid: request.subid } : {}),
+    });
+    return buildOptionsResult(ref.node, request.jid, optionsToForm(result.options), request.subid);
+  } catch (err) {
+    throw asOptionsError(err);
+  }
+};
 
-/** §6.3.5 submitting subscription options: not offered. */
-export const setSubscriptionOptions: PubsubHandler<"options-set"> = () =>
-  subscriptionOptionsUnsupported();
-
-export { subscriptionOptionsUnsupported };
+/** §6.3.5 submit the options form; an empty result on success (§6.3.6). */
+export const setSubscriptionOptions: PubsubHandler<"options-set"> = (call, request, deps) => {
+  const ref = microblogRef(call, request.node);
+  const options = readOptionsForm(request.form);
+  try {
+    deps.service.setSubscriptionOptions(call.actor, ref, {
+      jid: request.jid,
+      ...(request.subid !== undefined ? { subid: request.subid } : {}),
+      options,
+    });
+  } catch (err) {
+    throw asOptionsError(err);
+  }
+  return undefined;
+};
