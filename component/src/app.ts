@@ -83,8 +83,13 @@ export class App {
     const events = {
       notify(list: readonly PubsubEvent[]): void {
         notifier.notify(list);
-        for (const ev of list)
-          if (ev.type === "subscription-changed") presence.onSubscriptionChanged(ev);
+        // After the IQ reply of the request that caused them, like the notifier's stanzas.
+        const changes = list.filter((ev) => ev.type === "subscription-changed");
+        if (changes.length > 0) {
+          setImmediate(() => {
+            for (const ev of changes) presence.onSubscriptionChanged(ev);
+          });
+        }
       },
     };
     const commands = new AdhocCommands(
@@ -141,12 +146,14 @@ export class App {
   private onStanza(el: Element): void {
     if (!this.accepting) return;
     const log = this.log.child({ from: el.attrs.from, to: el.attrs.to, id: el.attrs.id });
-    if (el.name === "presence") {
-      this.faces.presence.handle(el, log);
-      return;
-    }
-    if (el.name === "message") {
-      if (el.attrs.type !== "error") handleAuthorizationAnswer(el, this.faces.answers, log);
+    if (el.name === "presence" || el.name === "message") {
+      // Nothing a remote sender writes may escape as an exception and stop the process.
+      try {
+        if (el.name === "presence") this.faces.presence.handle(el, log);
+        else if (el.attrs.type !== "error") handleAuthorizationAnswer(el, this.faces.answers, log);
+      } catch (err) {
+        log.error({ err }, `${el.name} handling failed`);
+      }
       return;
     }
     if (el.name !== "iq" || (el.attrs.type !== "get" && el.attrs.type !== "set")) return;
@@ -167,7 +174,8 @@ export class App {
     this.accepting = false;
     clearInterval(this.expiry);
     await Promise.allSettled([...this.inFlight]);
-    await this.notifier.idle();
+    // A server that stops reading must not hold the shutdown forever.
+    await Promise.race([this.notifier.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
     await this.connection.stop();
     this.db.close();
   }

@@ -3,7 +3,7 @@ import { App } from "./app.js";
 import { ConfigError, loadConfig, USAGE } from "./config.js";
 import { createLogger } from "./log.js";
 import { ConnectionRefusedError } from "./protocol/component-connection.js";
-import { DatabaseVersionError } from "./storage/sqlite/migrations.js";
+import { DatabaseOpenError, DatabaseVersionError } from "./storage/sqlite/migrations.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`warble-component: ${message}\n`);
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
   try {
     app = App.create(config, log);
   } catch (err) {
+    if (err instanceof DatabaseOpenError) fail(err.message, 2);
     if (err instanceof DatabaseVersionError) fail(err.message, 1);
     throw err;
   }

@@ -188,6 +188,26 @@ describe("settings", () => {
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 
+  it("an unusable --db path is one line on stderr and exit 2", async () => {
+    const p = spawnComponent(
+      [
+        "--service",
+        "xmpp://127.0.0.1:1",
+        "--domain",
+        "microblog.localhost",
+        "--users-domain",
+        "localhost",
+        "--db",
+        "/dev/null/warble.db",
+      ],
+      { WARBLE_SECRET: "x" },
+    );
+    expect(await p.exited()).toBe(2);
+    expect(p.output().trim()).toMatch(
+      /^warble-component: cannot open the database \/dev\/null\/warble.db: [^\n]+$/,
+    );
+  });
+
   it("an unknown flag is one line on stderr and exit 2", async () => {
     const p = spawnComponent(["--frobnicate"]);
     expect(await p.exited()).toBe(2);

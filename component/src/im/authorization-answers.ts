@@ -23,11 +23,11 @@ export interface AnswerDeps {
 
 /** Handles the message if it carries an authorization form; returns whether it did. */
 export function handleAuthorizationAnswer(msg: Element, deps: AnswerDeps, log: Logger): boolean {
-  const x = findDataForm(msg, NS_PUBSUB_SUBSCRIBE_AUTHORIZATION);
-  if (!x) return false;
   const from = msg.attrs.from ?? "";
   const to = bareJid(msg.attrs.to ?? "");
   try {
+    const x = findDataForm(msg, NS_PUBSUB_SUBSCRIBE_AUTHORIZATION);
+    if (!x) return false;
     const answer = parseSubscribeAuthorizationAnswer(x);
     if (answer.cancelled) return true; // §8.6: a cancelled form leaves the request pending.
     if (!deps.addresses.ownerOf(to.split("@")[0] ?? "")) throw new StanzaError("item-not-found");

@@ -5,7 +5,6 @@
 import type { Logger } from "pino";
 import { entryText } from "../../../schemas/src/atom.js";
 import { type Element, parseXml, xml } from "../../../schemas/src/xml.js";
-import { PubsubError } from "../domain/errors.js";
 import type { PubsubEvent, SubscriptionChanged } from "../domain/events.js";
 import type { PubsubService } from "../domain/pubsub-service.js";
 import { MICROBLOG_NODE, type NodeRef } from "../domain/types.js";
@@ -34,12 +33,16 @@ export class PresenceFace {
     else if (type === "probe") this.answerProbe(ref, owner, from);
   }
 
-  /** Tell an IM client the outcome of a follow request that was pending or changed later. */
+  /**
+   * Tell an IM client the outcome of a follow request decided later (approved, denied, expired,
+   * banned); the holder's own subscribe and unsubscribe are answered where they arrive.
+   */
   onSubscriptionChanged(ev: SubscriptionChanged): void {
+    if (ev.cause === "subscribe" || ev.cause === "unsubscribe") return;
     if (ev.state === "subscribed") {
       this.presence(ev.service, ev.jid, "subscribed");
       this.sendStatus({ service: ev.service, node: ev.node }, ev.owner, ev.jid);
-    } else if (ev.state === "none" && ev.cause !== "unsubscribe") {
+    } else if (ev.state === "none") {
       this.presence(ev.service, ev.jid, "unsubscribed");
     }
   }
@@ -51,7 +54,9 @@ export class PresenceFace {
     // the roster request while the follow request stands.
     if (this.isPending(ref, from, jid)) return;
     try {
-      const outcome = this.subscribeCreatingNode(ref, owner, from, jid);
+      // No node yet (the owner has never posted): refused like any subscribe, nothing is created
+      // on a stranger's request.
+      const outcome = this.deps.pubsub.subscribe(from, ref, { jid });
       this.deps.emit(outcome.events);
       if (outcome.result.state === "subscribed") {
         this.presence(ref.service, jid, "subscribed");
@@ -70,17 +75,6 @@ export class PresenceFace {
         .result.some((s) => s.jid === jid && s.state === "pending");
     } catch {
       return false;
-    }
-  }
-
-  /** The owner's node exists from their first post; a follower may come first. */
-  private subscribeCreatingNode(ref: NodeRef, owner: string, from: string, jid: string) {
-    try {
-      return this.deps.pubsub.subscribe(from, ref, { jid });
-    } catch (err) {
-      if (!(err instanceof PubsubError) || err.condition !== "item-not-found") throw err;
-      this.deps.pubsub.createNode(owner, ref);
-      return this.deps.pubsub.subscribe(from, ref, { jid });
     }
   }
 

@@ -21,6 +21,10 @@ export interface ConnectionOptions {
   /** First reconnect delay; doubles per failure up to maxDelayMs. */
   minDelayMs?: number;
   maxDelayMs?: number;
+  /** Stanzas kept while disconnected (default 10,000). */
+  maxOfflineQueue?: number;
+  /** Give up on a connection attempt that has not completed the handshake by then (default 30 s). */
+  handshakeTimeoutMs?: number;
 }
 
 type State = "offline" | "connecting" | "online" | "stopping";
@@ -38,6 +42,9 @@ export class ComponentConnection extends EventEmitter {
   private retryTimer: NodeJS.Timeout | null = null;
   private keepAlive: NodeJS.Timeout | null = null;
   private corked = false;
+  private offlineQueue: Element[] = [];
+  /** Stanzas dropped because the offline queue was full. */
+  dropped = 0;
   private readonly host: string;
   private readonly port: number;
 
@@ -69,10 +76,20 @@ export class ComponentConnection extends EventEmitter {
     });
   }
 
-  /** Queue a stanza; writes made in one tick go out in one packet. Dropped (false) when offline. */
+  /**
+   * Send a stanza; writes made in one tick go out in one packet. While offline, stanzas wait
+   * (up to maxOfflineQueue, oldest dropped and counted) and go out once the stream is back.
+   */
   send(el: Element): boolean {
     const socket = this.socket;
-    if (!socket || this.state !== "online") return false;
+    if (!socket || this.state !== "online") {
+      this.offlineQueue.push(el);
+      if (this.offlineQueue.length > (this.opts.maxOfflineQueue ?? 10_000)) {
+        this.offlineQueue.shift();
+        this.dropped++;
+      }
+      return false;
+    }
     if (!this.corked) {
       this.corked = true;
       socket.cork();
@@ -119,10 +136,16 @@ export class ComponentConnection extends EventEmitter {
     this.state = "connecting";
     const socket = connect({ host: this.host, port: this.port });
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
     socket.setEncoding("utf8");
     this.socket = socket;
     const parser = new Parser();
     let streamId: string | null = null;
+    const handshakeTimer = setTimeout(() => {
+      if (this.socket === socket && this.state === "connecting")
+        this.fail(socket, "no handshake from the server in time");
+    }, this.opts.handshakeTimeoutMs ?? 30_000);
+    socket.once("close", () => clearTimeout(handshakeTimer));
 
     socket.on("connect", () => {
       socket.write(
@@ -155,6 +178,7 @@ export class ComponentConnection extends EventEmitter {
       this.failures = 0;
       this.keepAlive = setInterval(() => socket.write(" "), 60_000);
       this.emit("online");
+      this.flushOfflineQueue();
       return;
     }
     if (el.name === "stream:error" || (el.name === "error" && el.attrs.xmlns === NS_STREAMS)) {
@@ -162,6 +186,17 @@ export class ComponentConnection extends EventEmitter {
       return;
     }
     if (this.state === "online") this.emit("stanza", el);
+  }
+
+  private flushOfflineQueue(): void {
+    const queued = this.offlineQueue;
+    this.offlineQueue = [];
+    if (queued.length > 0)
+      this.opts.log.info(
+        { stanzas: queued.length, dropped: this.dropped },
+        "sending what waited while offline",
+      );
+    for (const el of queued) this.send(el);
   }
 
   private onStreamError(socket: Socket, el: Element): void {

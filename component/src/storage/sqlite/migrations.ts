@@ -8,6 +8,11 @@ export class DatabaseVersionError extends Error {
   override name = "DatabaseVersionError";
 }
 
+/** The database file cannot be opened or created (a bad --db path, no permission). */
+export class DatabaseOpenError extends Error {
+  override name = "DatabaseOpenError";
+}
+
 export interface Migration {
   version: number;
   name: string;

@@ -1,19 +1,25 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { DatabaseVersionError, loadMigrations, migrate, refuseNewer } from "./migrations.js";
+import {
+  DatabaseOpenError,
+  DatabaseVersionError,
+  loadMigrations,
+  migrate,
+  refuseNewer,
+} from "./migrations.js";
 
 /**
  * Open (creating when missing) the SQLite database at `path`, in WAL mode, migrated to the newest
  * schema. ":memory:" gives a private in-memory database (tests).
  */
 export function openDatabase(path: string): Database.Database {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   let db: Database.Database;
   try {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     db = new Database(path);
   } catch (err) {
-    throw new DatabaseVersionError(`cannot open database ${path}: ${(err as Error).message}`);
+    throw new DatabaseOpenError(`cannot open the database ${path}: ${(err as Error).message}`);
   }
   try {
     // Refuse a newer database before anything (even the journal mode) is written to it.
