@@ -9,6 +9,7 @@ import { NS_COMMANDS, NS_DATA_FORMS } from "../../../schemas/src/ns.js";
 import { type Element, xml } from "../../../schemas/src/xml.js";
 import { PubsubError, type RefusalReason } from "../domain/errors.js";
 import type { PubsubEvent } from "../domain/events.js";
+import { bareJid } from "../domain/jid.js";
 import type { DiscoContributor } from "../protocol/discovery.js";
 import type { IqRequest, IqRouter } from "../protocol/router.js";
 import { StanzaError } from "../protocol/stanza-error.js";
@@ -53,10 +54,6 @@ interface Session {
 const SESSION_TTL_MS = 10 * 60_000;
 const cmdError = (name: string) => ({ name, xmlns: NS_COMMANDS });
 
-function bare(jid: string): string {
-  return (jid.split("/")[0] ?? jid).toLowerCase();
-}
-
 export class AdhocCommands implements DiscoContributor {
   private readonly commands = new Map<string, AdhocCommand>();
   private readonly sessions = new Map<string, Session>();
@@ -89,7 +86,7 @@ export class AdhocCommands implements DiscoContributor {
   /** disco#items node=commands at C. */
   serviceNodeItems(node: string, from: string, to: string): Element[] | undefined {
     if (node !== NS_COMMANDS) return undefined;
-    return this.items({ from, actor: bare(from), to, toLocal: "" });
+    return this.items({ from, actor: bareJid(from), to, toLocal: "" });
   }
 
   /** disco#items node=commands at u@C. */
@@ -97,7 +94,7 @@ export class AdhocCommands implements DiscoContributor {
     if (node !== NS_COMMANDS) return undefined;
     return this.items({
       from,
-      actor: bare(from),
+      actor: bareJid(from),
       to: serviceJid,
       toLocal: serviceJid.split("@")[0] ?? "",
     });
@@ -121,8 +118,8 @@ export class AdhocCommands implements DiscoContributor {
   private execute(req: IqRequest): Element {
     const ctx: CommandContext = {
       from: req.from,
-      actor: bare(req.from),
-      to: bare(req.to),
+      actor: bareJid(req.from),
+      to: bareJid(req.to),
       toLocal: req.toLocal,
     };
     const {

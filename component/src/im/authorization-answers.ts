@@ -30,7 +30,7 @@ export function handleAuthorizationAnswer(msg: Element, deps: AnswerDeps, log: L
     if (!x) return false;
     const answer = parseSubscribeAuthorizationAnswer(x);
     if (answer.cancelled) return true; // §8.6: a cancelled form leaves the request pending.
-    if (!deps.addresses.ownerOf(to.split("@")[0] ?? "")) throw new StanzaError("item-not-found");
+    if (!deps.addresses.ownerOfService(to)) throw new StanzaError("item-not-found");
     if (answer.node !== MICROBLOG_NODE)
       throw new StanzaError("item-not-found", `no node ${answer.node} here`);
     const { events } = deps.pubsub.approveSubscription(

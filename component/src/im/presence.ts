@@ -24,7 +24,7 @@ export class PresenceFace {
   handle(presence: Element, log: Logger): void {
     const from = presence.attrs.from ?? "";
     const service = bareJid(presence.attrs.to ?? "");
-    const owner = this.deps.addresses.ownerOf(service.split("@")[0] ?? "");
+    const owner = this.deps.addresses.ownerOfService(service);
     if (!owner || !from) return;
     const ref = { service, node: MICROBLOG_NODE };
     const type = presence.attrs.type;

@@ -23,6 +23,14 @@ export class Addresses {
     return `${user}@${domain}`;
   }
 
+  /** The owner u@D of a service JID u@C (bare or full), or undefined for any other address. */
+  ownerOfService(serviceJid: string): string | undefined {
+    const bare = bareJid(serviceJid);
+    const at = bare.lastIndexOf("@");
+    if (at <= 0 || bare.slice(at + 1) !== this.componentDomain) return undefined;
+    return this.ownerOf(bare.slice(0, at)) ?? undefined;
+  }
+
   /** The microblog service JID u@C of the local user u@D, or null for a JID of another domain. */
   serviceOf(owner: string): string | null {
     const bare = bareJid(owner);

@@ -59,10 +59,7 @@ export type PubsubHandlers = { [K in PubsubRequestKind]: PubsubHandler<K> };
 
 /** The owner u@D of a service JID u@C, or undefined (another domain, or no possible user). */
 export function ownerOfService(addresses: Addresses, serviceJid: string): string | undefined {
-  const bare = bareJid(serviceJid);
-  const at = bare.lastIndexOf("@");
-  if (at <= 0 || bare.slice(at + 1) !== addresses.componentDomain) return undefined;
-  return addresses.ownerOf(bare.slice(0, at)) ?? undefined;
+  return addresses.ownerOfService(serviceJid);
 }
 
 /** Resolve the addressed microblog; item-not-found when u@C names no user. */
