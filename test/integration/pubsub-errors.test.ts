@@ -206,13 +206,12 @@ describe.each(SERVER_KINDS)("XEP-0060 errors on %s", (kind) => {
       expectError(reply, FORBIDDEN);
     });
 
-    it("subscription options: feature-not-implemented + unsupported subscription-options", async () => {
+    it("subscription options when not subscribed: unexpected-request (modify) + not-subscribed", async () => {
       const reply = await bob().iq(pubsubIq("get", A, `<options node='${NODE}' jid='bob@${D}'/>`));
       expectError(reply, {
-        type: "cancel",
-        condition: "feature-not-implemented",
-        pubsub: "unsupported",
-        feature: "subscription-options",
+        type: "modify",
+        condition: "unexpected-request",
+        pubsub: "not-subscribed",
       });
     });
 
