@@ -100,6 +100,9 @@ async function main(): Promise<void> {
     `  - Alice's microblog is the pubsub node urn:xmpp:microblog:0 at alice@${COMPONENT_DOMAIN};`,
   );
   say(`    bob subscribes to it there and gets each post as a message.`);
+  say(
+    '  - Or, in another shell: npm run demo -- "my first post"  (alice posts, bob follows and receives it)',
+  );
   say("  - Press Ctrl-C to stop.");
 
   let stopping = false;
