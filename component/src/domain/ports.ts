@@ -41,6 +41,8 @@ export interface ItemStore {
   getItems(ref: NodeRef, ids: readonly string[]): Item[];
   /** A page newest first; `undefined` when `after`/`before` names an unknown item. */
   listItems(ref: NodeRef, query: ItemQuery): ItemPage | undefined;
+  /** The ids of the newest `max` items, newest first, without reading payloads (disco#items). */
+  listItemIds(ref: NodeRef, max: number): string[];
   /** The newest item. */
   getLastItem(ref: NodeRef): Item | undefined;
   countItems(ref: NodeRef): number;

@@ -213,6 +213,15 @@ function describePaging(get: () => PubsubStore): void {
     it("answers max 0 with the count only", () => {
       expect(get().listItems(REF, { max: 0 })).toEqual({ items: [], count: 5 });
     });
+    it("lists only the ids of the newest items, without payloads", () => {
+      const store = get();
+      expect(store.listItemIds(REF, 3)).toEqual(["i5", "i4", "i3"]);
+      expect(store.listItemIds(REF, 99)).toEqual(["i5", "i4", "i3", "i2", "i1"]);
+      expect(store.listItemIds(REF, 0)).toEqual([]);
+      publish(store, "i2");
+      expect(store.listItemIds(REF, 2)).toEqual(["i2", "i5"]);
+      expect(store.listItemIds(OTHER, 9)).toEqual([]);
+    });
   });
 }
 

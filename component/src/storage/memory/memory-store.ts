@@ -116,6 +116,11 @@ export class MemoryStore implements PubsubStore {
     const page = pageNewestFirst(this.newestFirst(ref), query);
     return page && { ...page, items: page.items.map(clone) };
   }
+  listItemIds(ref: NodeRef, max: number): string[] {
+    return this.newestFirst(ref)
+      .slice(0, Math.max(0, max))
+      .map((i) => i.id);
+  }
   getLastItem(ref: NodeRef): Item | undefined {
     const last = this.newestFirst(ref)[0];
     return last && clone(last);

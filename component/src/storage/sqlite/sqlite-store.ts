@@ -156,6 +156,12 @@ export class SqliteStore implements PubsubStore {
     const { n } = this.q.countNewerThan.get(service, node, first.seq) as { n: number };
     return { items: rows.map(toItem), count, firstIndex: n };
   }
+  listItemIds(ref: NodeRef, max: number): string[] {
+    const rows = this.q.listNewestIds.all(ref.service, ref.node, Math.max(0, max)) as {
+      item_id: string;
+    }[];
+    return rows.map((r) => r.item_id);
+  }
   private seqOf(ref: NodeRef, id: string): number | undefined {
     const row = this.q.getItemSeq.get(ref.service, ref.node, id) as { seq: number } | undefined;
     return row?.seq;

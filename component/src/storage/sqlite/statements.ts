@@ -21,6 +21,7 @@ const SQL = {
   deleteItem: `DELETE FROM items WHERE ${AT_NODE} AND item_id = ?`,
   getItemsByIds: `SELECT ${ITEM_COLS} FROM items WHERE ${AT_NODE} AND item_id IN (SELECT value FROM json_each(?)) ORDER BY seq DESC`,
   listNewest: `SELECT ${ITEM_COLS} FROM items WHERE ${AT_NODE} ORDER BY seq DESC LIMIT ?`,
+  listNewestIds: `SELECT item_id FROM items WHERE ${AT_NODE} ORDER BY seq DESC LIMIT ?`,
   listOlder: `SELECT ${ITEM_COLS} FROM items WHERE ${AT_NODE} AND seq < ? ORDER BY seq DESC LIMIT ?`,
   listNewerAscending: `SELECT ${ITEM_COLS} FROM items WHERE ${AT_NODE} AND seq > ? ORDER BY seq ASC LIMIT ?`,
   listBeyond: `SELECT item_id FROM items WHERE ${AT_NODE} ORDER BY seq DESC LIMIT -1 OFFSET ?`,
