@@ -15,14 +15,19 @@ import { PubsubError } from "../../domain/errors.js";
 import type { ItemQuery, Subscription } from "../../domain/types.js";
 import { StanzaError } from "../stanza-error.js";
 import { microblogRef, type PubsubHandler } from "./context.js";
-import { DEFAULT_PAGE_SIZE, itemsAnswer } from "./items-result.js";
+import { DEFAULT_PAGE_SIZE, itemsAnswer, MAX_PAGE_SIZE } from "./items-result.js";
 import { optionsToForm, readOptionsForm } from "./options-form.js";
 
 export function subscriptionInfo(sub: Subscription): SubscriptionInfo {
   return { node: sub.node, jid: sub.jid, subscription: sub.state, subid: sub.subid };
 }
 
-/** §6.5 items: all (a default page), by id, the newest max_items, or an RSM page; newest first. */
+/**
+ * §6.5 items: all (a default page), by id, the newest max_items, or an RSM page; newest first.
+ * The store is asked for one answer's worth at most (MAX_PAGE_SIZE items, or ids): a larger
+ * max_items or RSM max gets that many, with an RSM set whose <last/> and <count/> let the client
+ * page on with <after/>.
+ */
 export const retrieveItems: PubsubHandler<"items"> = (call, request, deps) => {
   const ref = microblogRef(call, request.node);
   const set = request.rsm;
@@ -33,18 +38,18 @@ export const retrieveItems: PubsubHandler<"items"> = (call, request, deps) => {
     );
   }
   const byIds = request.itemIds.length > 0;
-  const defaultLimited = !byIds && request.maxItems === undefined && set?.max === undefined;
+  const asked = [request.maxItems, set?.max].filter((m): m is number => m !== undefined);
+  const wanted = asked.length === 0 ? DEFAULT_PAGE_SIZE : Math.min(...asked);
+  const serviceLimited = !byIds && (asked.length === 0 || wanted > MAX_PAGE_SIZE);
   const rsm: ItemQuery = {};
-  if (set?.max !== undefined) rsm.max = set.max;
+  if (!byIds) rsm.max = Math.min(wanted, MAX_PAGE_SIZE);
   if (set?.after !== undefined) rsm.after = set.after;
   if (set?.before !== undefined) rsm.before = set.before;
-  if (defaultLimited) rsm.max = DEFAULT_PAGE_SIZE;
   const { result } = deps.service.getItems(call.actor, ref, {
-    ...(byIds ? { ids: request.itemIds } : {}),
-    ...(request.maxItems !== undefined ? { maxItems: request.maxItems } : {}),
+    ...(byIds ? { ids: request.itemIds.slice(0, MAX_PAGE_SIZE) } : {}),
     rsm,
   });
-  const answer = itemsAnswer(result, { paged: set !== undefined && !byIds, defaultLimited });
+  const answer = itemsAnswer(result, { paged: set !== undefined && !byIds, serviceLimited });
   return buildItemsResult({ node: ref.node, ...answer });
 };
 
