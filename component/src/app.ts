@@ -101,7 +101,7 @@ export class App {
     );
     commands.register(router);
     registerPubsub(router, { service, addresses, newItemId, limits: config, events });
-    registerDiscovery(router, addresses, [pubsubDisco(store), commands]);
+    registerDiscovery(router, addresses, [pubsubDisco(service), commands]);
     const app = new App(config, log, db, connection, router, notifier);
     app.faces = {
       presence,

@@ -34,7 +34,8 @@ export type Action =
   | "set-affiliations"
   | "get-pending"
   | "approve"
-  | "be-notified";
+  | "be-notified"
+  | "discover";
 
 export const ACTIONS: readonly Action[] = [
   "create",
@@ -59,6 +60,7 @@ export const ACTIONS: readonly Action[] = [
   "get-pending",
   "approve",
   "be-notified",
+  "discover",
 ];
 
 const Y = true;
@@ -70,17 +72,18 @@ const n = false;
  * narrows it. Publishers may purge and retract any item (the §4.1 "Yes *"); publish-only
  * entities may retract only their own items and see nothing. "opts" is configuring one's own
  * subscription options (§6.3: the bare JIDs match); "opts-o" someone else's (§6.3.4.1: only an
- * entity with authority over the node, here its owner).
+ * entity with authority over the node, here its owner). "disco" is seeing the node in XEP-0030
+ * (§5.3, §5.4 meta-data): everyone but outcasts; the item ids of §5.5 also need "items".
  */
 // biome-ignore format: a table reads best as a table
 export const CAPABILITIES: Readonly<Record<Affiliation, Readonly<Record<Action, boolean>>>> = {
-  //               create conf getcf delete purge  pub  r-own r-any items  sub  unsub sub-o unsub-o opts opts-o get-s set-s get-a set-a pend  appr notify
-  owner:          row(Y,    Y,   Y,    Y,     Y,     Y,   Y,    Y,    Y,     Y,   Y,    Y,    Y,      Y,   Y,     Y,    Y,    Y,    Y,    Y,    Y,   Y),
-  publisher:      row(n,    n,   n,    n,     Y,     Y,   Y,    Y,    Y,     Y,   Y,    n,    n,      Y,   n,     n,    n,    n,    n,    n,    n,   Y),
-  "publish-only": row(n,    n,   n,    n,     n,     Y,   Y,    n,    n,     n,   Y,    n,    n,      Y,   n,     n,    n,    n,    n,    n,    n,   n),
-  member:         row(n,    n,   n,    n,     n,     n,   n,    n,    Y,     Y,   Y,    n,    n,      Y,   n,     n,    n,    n,    n,    n,    n,   Y),
-  none:           row(n,    n,   n,    n,     n,     n,   n,    n,    Y,     Y,   Y,    n,    n,      Y,   n,     n,    n,    n,    n,    n,    n,   Y),
-  outcast:        row(n,    n,   n,    n,     n,     n,   n,    n,    n,     n,   n,    n,    n,      n,   n,     n,    n,    n,    n,    n,    n,   n),
+  //               create conf getcf delete purge  pub  r-own r-any items  sub  unsub sub-o unsub-o opts opts-o get-s set-s get-a set-a pend  appr notify disco
+  owner:          row(Y,    Y,   Y,    Y,     Y,     Y,   Y,    Y,    Y,     Y,   Y,    Y,    Y,      Y,   Y,     Y,    Y,    Y,    Y,    Y,    Y,   Y,     Y),
+  publisher:      row(n,    n,   n,    n,     Y,     Y,   Y,    Y,    Y,     Y,   Y,    n,    n,      Y,   n,     n,    n,    n,    n,    n,    n,   Y,     Y),
+  "publish-only": row(n,    n,   n,    n,     n,     Y,   Y,    n,    n,     n,   Y,    n,    n,      Y,   n,     n,    n,    n,    n,    n,    n,   n,     Y),
+  member:         row(n,    n,   n,    n,     n,     n,   n,    n,    Y,     Y,   Y,    n,    n,      Y,   n,     n,    n,    n,    n,    n,    n,   Y,     Y),
+  none:           row(n,    n,   n,    n,     n,     n,   n,    n,    Y,     Y,   Y,    n,    n,      Y,   n,     n,    n,    n,    n,    n,    n,   Y,     Y),
+  outcast:        row(n,    n,   n,    n,     n,     n,   n,    n,    n,     n,   n,    n,    n,      n,   n,     n,    n,    n,    n,    n,    n,   n,     n),
 };
 
 function row(...allowed: boolean[]): Record<Action, boolean> {

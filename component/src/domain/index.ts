@@ -5,6 +5,7 @@ export * from "./events.js";
 export { createItemIdGenerator, type ItemIdGenerator } from "./item-id.js";
 export type {
   GetItemsRequest,
+  NodeDiscovery,
   PublishRequest,
   PublishResult,
   RetractRequest,

@@ -10,9 +10,10 @@ import {
   type NodeView,
   recipientsOf,
   requireNode,
+  verdictFor,
   viewNode,
 } from "./service-context.js";
-import type { Item, ItemPage, ItemQuery, NodeConfig, NodeRef } from "./types.js";
+import type { Item, ItemPage, ItemQuery, NodeConfig, NodeRecord, NodeRef } from "./types.js";
 
 export interface PublishRequest {
   /** The item id; generated (sortable, unique) when absent or empty. */
@@ -180,4 +181,35 @@ export function getItems(
   if (!page)
     throw new PubsubError("item-not-found", { text: "the paging anchor item does not exist" });
   return { result: page, events: [] };
+}
+
+/** What XEP-0030 shows one asker of a node. */
+export interface NodeDiscovery {
+  node: NodeRecord;
+  /** The newest item ids (§5.5), empty when the asker may not retrieve the items. */
+  itemIds: string[];
+}
+
+/**
+ * §5.3–§5.5 the node as disco shows it to `actor`, decided by the policy like any request:
+ * undefined when the node does not exist or the actor may not "discover" it (banned by the
+ * owner or the operator: the node looks absent); the newest `maxItemIds` item ids, read without
+ * their payloads, only when the actor may "retrieve-items". A disco answer refuses nothing, so
+ * nothing is counted.
+ */
+export function discoverNode(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+  maxItemIds = 0,
+): Outcome<NodeDiscovery | undefined> {
+  const record = ctx.store.getNode(ref);
+  if (!record) return { result: undefined, events: [] };
+  const node = asView(record);
+  if (verdictFor(ctx, "discover", node, actor).kind === "refuse") {
+    return { result: undefined, events: [] };
+  }
+  const readable = verdictFor(ctx, "retrieve-items", node, actor).kind !== "refuse";
+  const itemIds = readable && maxItemIds > 0 ? ctx.store.listItemIds(node, maxItemIds) : [];
+  return { result: { node: record, itemIds }, events: [] };
 }

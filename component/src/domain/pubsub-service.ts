@@ -10,8 +10,10 @@ import { PubsubError, REFUSAL_REASONS, type RefusalReason } from "./errors.js";
 import type { Outcome } from "./events.js";
 import { createItemIdGenerator, type ItemIdGenerator } from "./item-id.js";
 import {
+  discoverNode,
   type GetItemsRequest,
   getItems,
+  type NodeDiscovery,
   type PublishRequest,
   type PublishResult,
   publishItem,
@@ -146,6 +148,14 @@ export class PubsubService {
   /** §6.5 retrieve items newest first: by ids, newest N (max_items), or RSM pages. */
   getItems(actor: string, ref: NodeRef, request: GetItemsRequest = {}): Outcome<ItemPage> {
     return this.run(() => getItems(this.ctx, actor, ref, request));
+  }
+
+  /**
+   * §5.3–§5.5 the node as XEP-0030 shows `actor`: undefined when absent or when the actor is
+   * banned; the newest `maxItemIds` item ids (no payloads) only when it may retrieve items.
+   */
+  discoverNode(actor: string, ref: NodeRef, maxItemIds = 0): Outcome<NodeDiscovery | undefined> {
+    return this.run(() => discoverNode(this.ctx, actor, ref, maxItemIds));
   }
 
   /**

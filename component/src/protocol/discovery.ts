@@ -9,10 +9,13 @@ import { StanzaError } from "./stanza-error.js";
 export interface DiscoContributor {
   serviceFeatures?: readonly string[];
   userFeatures?: readonly string[];
-  /** disco#info with a node attribute at u@C; undefined when this contributor does not own the node. */
-  nodeInfo?(serviceJid: string, node: string, owner: string): Element[] | undefined;
-  /** disco#items at u@C without node. */
-  userItems?(serviceJid: string, owner: string): Element[];
+  /**
+   * disco#info with a node attribute at u@C (`from`: who asks); undefined when this contributor
+   * does not own the node, or does not show it to `from`.
+   */
+  nodeInfo?(serviceJid: string, node: string, owner: string, from: string): Element[] | undefined;
+  /** disco#items at u@C without node (`from`: who asks). */
+  userItems?(serviceJid: string, owner: string, from: string): Element[];
   /** disco#items with a node attribute at u@C (`from`: who asks, for per-sender answers). */
   nodeItems?(serviceJid: string, node: string, owner: string, from: string): Element[] | undefined;
   /** disco#info with a node attribute at C. */
@@ -79,7 +82,7 @@ export function registerDiscovery(
     const node = req.child.attrs.node;
     if (node) {
       for (const c of contributors) {
-        const answer = c.nodeInfo?.(serviceJid, node, owner) ?? c.serviceNodeInfo?.(node);
+        const answer = c.nodeInfo?.(serviceJid, node, owner, req.from) ?? c.serviceNodeInfo?.(node);
         if (answer) return query(NS_DISCO_INFO, node, answer);
       }
       throw new StanzaError("item-not-found");
@@ -116,7 +119,7 @@ export function registerDiscovery(
     return query(
       NS_DISCO_ITEMS,
       undefined,
-      contributors.flatMap((c) => c.userItems?.(serviceJid, owner) ?? []),
+      contributors.flatMap((c) => c.userItems?.(serviceJid, owner, req.from) ?? []),
     );
   });
 

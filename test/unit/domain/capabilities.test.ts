@@ -22,10 +22,26 @@ const EXPECTED: Record<Affiliation, readonly Action[]> = {
     "unsubscribe",
     "configure-subscription",
     "be-notified",
+    "discover",
   ],
-  "publish-only": ["publish", "retract-own", "unsubscribe", "configure-subscription"],
-  member: ["retrieve-items", "subscribe", "unsubscribe", "configure-subscription", "be-notified"],
-  none: ["retrieve-items", "subscribe", "unsubscribe", "configure-subscription", "be-notified"],
+  "publish-only": ["publish", "retract-own", "unsubscribe", "configure-subscription", "discover"],
+  member: [
+    "retrieve-items",
+    "subscribe",
+    "unsubscribe",
+    "configure-subscription",
+    "be-notified",
+    "discover",
+  ],
+  none: [
+    "retrieve-items",
+    "subscribe",
+    "unsubscribe",
+    "configure-subscription",
+    "be-notified",
+    "discover",
+  ],
+  // A banned JID or domain does not even see the node in disco.
   outcast: [],
 };
 

@@ -2,13 +2,14 @@
  * What XEP-0030 says about the microblogs: the pubsub features of u@C (only what works), the
  * node's identity and §5.4 meta-data, the node in disco#items at u@C, and item ids (§5.5).
  *
- * Disco answers do not know the requester, so they read the store directly (read-only) and show
- * nothing a stranger could not see: item ids only of open nodes, no subscriber count.
+ * What each asker sees is the domain policy's decision (PubsubService.discoverNode): a banned JID
+ * or domain does not see the node at all, item ids only to who may retrieve the items (read
+ * without their payloads), never a subscriber count.
  */
 import { buildDataForm, type DataField } from "../../../../schemas/src/data-form.js";
 import { NS_ATOM, NS_PUBSUB, NS_PUBSUB_META_DATA, NS_RSM } from "../../../../schemas/src/ns.js";
 import { type Element, xml } from "../../../../schemas/src/xml.js";
-import type { ItemStore, NodeStore } from "../../domain/ports.js";
+import type { PubsubService } from "../../domain/pubsub-service.js";
 import { MICROBLOG_NODE, type NodeRecord } from "../../domain/types.js";
 import type { DiscoContributor } from "../discovery.js";
 
@@ -93,31 +94,31 @@ function metaData(node: NodeRecord): Element {
   });
 }
 
-export function pubsubDisco(store: NodeStore & ItemStore): DiscoContributor {
-  const microblog = (serviceJid: string, node: string) =>
-    node === MICROBLOG_NODE ? store.getNode({ service: serviceJid, node }) : undefined;
+export function pubsubDisco(service: PubsubService): DiscoContributor {
+  const discover = (serviceJid: string, node: string, from: string, maxItemIds = 0) =>
+    node === MICROBLOG_NODE
+      ? service.discoverNode(from, { service: serviceJid, node }, maxItemIds).result
+      : undefined;
   return {
     userFeatures: PUBSUB_USER_FEATURES,
-    nodeInfo(serviceJid, node) {
-      const record = microblog(serviceJid, node);
-      if (!record) return undefined;
+    nodeInfo(serviceJid, node, _owner, from) {
+      const seen = discover(serviceJid, node, from);
+      if (!seen) return undefined;
       return [
-        xml("identity", { category: "pubsub", type: "leaf", name: record.config.title }),
+        xml("identity", { category: "pubsub", type: "leaf", name: seen.node.config.title }),
         xml("feature", { var: NS_PUBSUB }),
-        metaData(record),
+        metaData(seen.node),
       ];
     },
-    userItems(serviceJid) {
-      const record = microblog(serviceJid, MICROBLOG_NODE);
-      if (!record) return [];
-      return [xml("item", { jid: serviceJid, node: MICROBLOG_NODE, name: record.config.title })];
+    userItems(serviceJid, _owner, from) {
+      const seen = discover(serviceJid, MICROBLOG_NODE, from);
+      if (!seen) return [];
+      return [xml("item", { jid: serviceJid, node: MICROBLOG_NODE, name: seen.node.config.title })];
     },
-    nodeItems(serviceJid, node) {
-      const record = microblog(serviceJid, node);
-      if (!record) return undefined;
-      if (record.config.accessModel !== "open") return [];
-      const page = store.listItems(record, { max: MAX_DISCO_ITEMS });
-      return (page?.items ?? []).map((i) => xml("item", { jid: serviceJid, name: i.id }));
+    nodeItems(serviceJid, node, _owner, from) {
+      const seen = discover(serviceJid, node, from, MAX_DISCO_ITEMS);
+      if (!seen) return undefined;
+      return seen.itemIds.map((id) => xml("item", { jid: serviceJid, name: id }));
     },
   };
 }
