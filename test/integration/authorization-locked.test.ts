@@ -68,7 +68,16 @@ describe.each(SERVER_KINDS)("locked accounts on %s", (kind) => {
   };
 
   beforeAll(async () => {
-    w = await startAuthWorld(kind, ["alice", "bob", "carol", "dave", "erin", "frank", "gina"]);
+    w = await startAuthWorld(kind, [
+      "alice",
+      "bob",
+      "carol",
+      "dave",
+      "erin",
+      "frank",
+      "gina",
+      "hank",
+    ]);
     await publishPost(alice(), "written before the lock");
   });
   afterAll(async () => {
@@ -268,5 +277,23 @@ describe.each(SERVER_KINDS)("locked accounts on %s", (kind) => {
     const opened = await alice().waitFor(subscriptionEvent("alice", bare("gina"), "subscribed"));
     expect(opened.getChildText("body")).toBe(`${bare("gina")} now follows your microblog.`);
     expect(await listed(alice(), "followers")).toHaveLength(5);
+  });
+
+  it("a request sent as HANK@DOMAIN/resource is stored normalised; `approve hank@domain` answers it", async () => {
+    await lock(alice(), "alice");
+    forget(alice(), c("hank"));
+    const full = c("hank").xmpp.jid?.toString() ?? "";
+    const resource = full.slice(full.indexOf("/"));
+    expect(resource).toMatch(/^\/./);
+    const shouted = `${bare("hank").toUpperCase()}${resource}`;
+    expect(subscriptionOf(await subscribeIq(c("hank"), "alice", shouted))).toMatchObject({
+      jid: full,
+      subscription: "pending",
+    });
+    await alice().waitFor(approvalFormFor("alice", full));
+    const approved = await runCommand(alice(), "approve", { jid: bare("hank") });
+    expect(approved.status).toBe("completed");
+    await c("hank").waitFor(subscriptionEvent("alice", full, "subscribed"));
+    expect(await ownSubscriptions(c("hank"), "alice")).toEqual([[full, "subscribed"]]);
   });
 });

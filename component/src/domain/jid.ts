@@ -4,6 +4,18 @@
  * syntax checks belong to the protocol layer, which hands the core already parsed addresses.
  */
 
+/**
+ * The one form of a JID inside the domain: local part and domain in lower case (the part of
+ * nodeprep / nameprep that matters here), the resource as sent ("Bob@X/Phone" → "bob@x/Phone").
+ * The use cases normalise every JID they are given with this before comparing or storing it.
+ */
+export function normalizeJid(jid: string): string {
+  const slash = jid.indexOf("/");
+  return slash === -1
+    ? jid.toLowerCase()
+    : `${jid.slice(0, slash).toLowerCase()}${jid.slice(slash)}`;
+}
+
 /** "a@b/r" → "a@b"; "b/r" → "b"; lower-cases the local part and domain (the resource is dropped). */
 export function bareJid(jid: string): string {
   const slash = jid.indexOf("/");

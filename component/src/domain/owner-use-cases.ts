@@ -7,12 +7,13 @@ import { may } from "./capabilities.js";
 import { PubsubError } from "./errors.js";
 import type { Outcome, PubsubEvent } from "./events.js";
 import { createNodeFromView, trimNode } from "./item-use-cases.js";
-import { bareJid, isDomainJid } from "./jid.js";
+import { bareJid, isDomainJid, normalizeJid } from "./jid.js";
 import { validateConfigChanges } from "./node-config.js";
 import {
   asView,
   type CoreContext,
   check,
+  findSubscription,
   type NodeView,
   recipientsOf,
   requireNode,
@@ -114,9 +115,10 @@ export function setNodeSubscriptions(
 ): Outcome<Subscription[]> {
   const node = asView(requireNode(ctx, ref));
   check(ctx, "set-subscriptions", node, actor);
-  validateSubscriptionChanges(ctx, node, changes);
+  const normalized = changes.map((c) => ({ ...c, jid: normalizeJid(c.jid) }));
+  validateSubscriptionChanges(ctx, node, normalized);
   const events: PubsubEvent[] = [];
-  for (const change of changes) events.push(...applySubscriptionChange(ctx, node, change));
+  for (const change of normalized) events.push(...applySubscriptionChange(ctx, node, change));
   return { result: ctx.store.listNodeSubscriptions(node), events };
 }
 
@@ -152,10 +154,10 @@ function applySubscriptionChange(
   node: NodeView,
   change: SubscriptionChange,
 ): PubsubEvent[] {
-  const existing = ctx.store.getSubscription(node, change.jid);
+  const existing = findSubscription(ctx, node, change.jid);
   if (change.state === "none") {
     if (!existing) return [];
-    ctx.store.deleteSubscription(node, change.jid);
+    ctx.store.deleteSubscription(node, existing.jid);
     return [subscriptionChanged(node, existing, "none", "owner")];
   }
   if (existing?.state === change.state) return [];

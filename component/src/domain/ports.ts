@@ -4,8 +4,10 @@
  * Adapters: storage/sqlite (production) and storage/memory (unit tests); both pass the one
  * contract suite in test/unit/storage/store-contract.ts.
  *
- * Conventions: JIDs are stored as given (the core passes bare JIDs in lower case, subscription
- * JIDs may be full); "none" is never stored (setting it deletes); lists have a stable order.
+ * Conventions: JIDs are stored as given (the core passes them normalised, see normalizeJid:
+ * affiliation entities bare, subscription JIDs may be full; rows written before that may have
+ * capitals, and the bare-JID queries find them by their lower-case bare JID); "none" is never
+ * stored (setting it deletes); lists have a stable order.
  */
 import type {
   Affiliation,
@@ -62,7 +64,10 @@ export interface SubscriptionStore {
   deleteSubscription(ref: NodeRef, jid: string): boolean;
   /** A node's subscriptions, optionally of one state, oldest first. */
   listNodeSubscriptions(ref: NodeRef, state?: Subscription["state"]): Subscription[];
-  /** Subscriptions at `service` (any node, or `node` only) whose JID's bare part is `bareJid`. */
+  /**
+   * Subscriptions at `service` (any node, or `node` only) whose JID's bare part, in lower case,
+   * is `bareJid` (given in lower case).
+   */
   listSubscriptionsOf(service: string, bareJid: string, node?: string): Subscription[];
   /** Pending subscriptions to a node, optionally only those of JIDs at `domain`. */
   countPending(ref: NodeRef, domain?: string): number;

@@ -14,7 +14,7 @@ import {
 import { PubsubError } from "./errors.js";
 import type { LastItemForSubscriber, Recipient, SubscriptionChanged } from "./events.js";
 import type { ItemIdGenerator } from "./item-id.js";
-import { bareJid } from "./jid.js";
+import { bareJid, normalizeJid } from "./jid.js";
 import type { PubsubStore } from "./ports.js";
 import { chosenOptions } from "./subscription-options.js";
 import type {
@@ -81,6 +81,37 @@ export function standingOf(ctx: CoreContext, node: NodeView, jid: string): Stand
   return resolveStanding(jid, node.owner, ctx.policy, lookup);
 }
 
+/**
+ * The subscription of `jid` (normalised here) at the node: the one stored under that JID, or
+ * one stored before JIDs were normalised under the same JID in other capitals.
+ */
+export function findSubscription(
+  ctx: CoreContext,
+  node: NodeRef,
+  jid: string,
+): Subscription | undefined {
+  const wanted = normalizeJid(jid);
+  return (
+    ctx.store.getSubscription(node, wanted) ??
+    ctx.store
+      .listSubscriptionsOf(node.service, bareJid(wanted), node.node)
+      .find((s) => normalizeJid(s.jid) === wanted)
+  );
+}
+
+/**
+ * The subscriptions an owner's answer names (approve, deny): for a bare JID, every subscription
+ * of that bare JID (a request made as bob@x/phone is answered as "bob@x"); for a full JID, its own.
+ */
+export function subscriptionsNamed(ctx: CoreContext, node: NodeRef, jid: string): Subscription[] {
+  const wanted = normalizeJid(jid);
+  if (wanted === bareJid(wanted)) {
+    return ctx.store.listSubscriptionsOf(node.service, wanted, node.node);
+  }
+  const sub = findSubscription(ctx, node, wanted);
+  return sub ? [sub] : [];
+}
+
 const STATE_RANK: Record<SubscriptionState, number> = {
   none: 0,
   pending: 1,
@@ -99,7 +130,7 @@ export function subscriptionStateOf(
   jid: string,
 ): SubscriptionState {
   if (!node.exists) return "none";
-  const exact = ctx.store.getSubscription(node, jid);
+  const exact = findSubscription(ctx, node, jid);
   if (exact) return exact.state;
   return ctx.store
     .listSubscriptionsOf(node.service, bareJid(jid), node.node)

@@ -13,16 +13,18 @@ import {
 } from "./capabilities.js";
 import { PubsubError } from "./errors.js";
 import type { Outcome, PubsubEvent } from "./events.js";
-import { bareJid, domainOf } from "./jid.js";
+import { bareJid, domainOf, normalizeJid } from "./jid.js";
 import {
   affiliationLookup,
   asView,
   type CoreContext,
   check,
+  findSubscription,
   lastItemFor,
   type NodeView,
   requireNode,
   subscriptionChanged,
+  subscriptionsNamed,
   verdictFor,
 } from "./service-context.js";
 import {
@@ -47,12 +49,13 @@ export function subscribe(
   ref: NodeRef,
   req: SubscribeRequest,
 ): Outcome<Subscription> {
-  if (bareJid(req.jid) !== bareJid(actor)) {
+  const jid = normalizeJid(req.jid);
+  if (bareJid(jid) !== bareJid(actor)) {
     throw new PubsubError("bad-request", { pubsubCondition: "invalid-jid", reason: "invalid-jid" });
   }
   const node = asView(requireNode(ctx, ref));
-  const existing = ctx.store.getSubscription(node, req.jid);
-  const verdict = verdictFor(ctx, "subscribe", node, req.jid);
+  const existing = findSubscription(ctx, node, jid);
+  const verdict = verdictFor(ctx, "subscribe", node, jid);
   if (verdict.kind === "refuse") throw verdict.error;
   if (req.options) validateSubscriptionOptions(req.options);
   if (existing) {
@@ -62,10 +65,10 @@ export function subscribe(
     return { result: configured, events: [] };
   }
   const pending = verdict.kind === "pending";
-  enforceRequestLimits(ctx, node, req.jid, pending);
+  enforceRequestLimits(ctx, node, jid, pending);
   const created: Subscription = {
     ...ref,
-    jid: req.jid,
+    jid,
     subid: ctx.newSubId(),
     state: pending ? "pending" : "subscribed",
     createdAt: ctx.now(),
@@ -129,7 +132,7 @@ export function unsubscribe(
   const node = asView(requireNode(ctx, ref));
   const self = bareJid(req.jid) === bareJid(actor);
   check(ctx, self ? "unsubscribe" : "unsubscribe-other", node, actor);
-  const sub = ctx.store.getSubscription(node, req.jid);
+  const sub = findSubscription(ctx, node, req.jid);
   if (!sub) {
     throw new PubsubError("unexpected-request", { pubsubCondition: "not-subscribed" });
   }
@@ -171,7 +174,7 @@ function optionsTarget(
   const node = asView(requireNode(ctx, ref));
   const self = bareJid(req.jid) === bareJid(actor);
   check(ctx, self ? "configure-subscription" : "configure-subscription-other", node, actor);
-  const sub = ctx.store.getSubscription(node, req.jid);
+  const sub = findSubscription(ctx, node, req.jid);
   if (!sub) {
     throw new PubsubError("unexpected-request", {
       pubsubCondition: "not-subscribed",
@@ -275,8 +278,11 @@ export function activate(
 }
 
 /**
- * The owner answers a pending request (§8.6). Approving an already active subscription is a
- * no-op; anything else without a pending request is item-not-found.
+ * The owner answers a pending request (§8.6). `jid` is matched in any case; a bare JID answers
+ * every pending request of that bare JID (the owner types "bob@x" for a request made as
+ * bob@x/phone), a full JID only its own. The result is the first request answered. Approving
+ * an already active subscription is a no-op; anything else without a pending request is
+ * item-not-found.
  */
 export function approveSubscription(
   ctx: CoreContext,
@@ -287,23 +293,27 @@ export function approveSubscription(
 ): Outcome<Subscription> {
   const node = asView(requireNode(ctx, ref));
   check(ctx, "approve", node, actor);
-  const sub = ctx.store.getSubscription(node, jid);
-  if (allow && sub?.state === "subscribed") return { result: sub, events: [] };
-  if (sub?.state !== "pending") {
+  const named = subscriptionsNamed(ctx, node, jid);
+  const pending = named.filter((s) => s.state === "pending");
+  const first = pending[0];
+  if (!first) {
+    const active = named.find((s) => s.state === "subscribed");
+    if (allow && active) return { result: active, events: [] };
     throw new PubsubError("item-not-found", {
       text: `no pending subscription request from ${jid}`,
     });
   }
-  if (allow)
+  if (allow) {
     return {
-      result: { ...sub, state: "subscribed" },
-      events: activate(ctx, node, sub, "approved"),
+      result: { ...first, state: "subscribed" },
+      events: pending.flatMap((s) => activate(ctx, node, s, "approved")),
     };
-  ctx.store.deleteSubscription(node, jid);
-  ctx.store.incrementCounter("refused:denied-by-owner");
+  }
+  for (const s of pending) ctx.store.deleteSubscription(node, s.jid);
+  ctx.store.incrementCounter("refused:denied-by-owner", pending.length);
   return {
-    result: { ...sub, state: "none" },
-    events: [subscriptionChanged(node, sub, "none", "denied")],
+    result: { ...first, state: "none" },
+    events: pending.map((s) => subscriptionChanged(node, s, "none", "denied")),
   };
 }
 

@@ -53,8 +53,9 @@ export function accountCommands({ pubsub, addresses, admins }: Deps): AdhocComma
     return { service, node: MICROBLOG_NODE };
   };
   const isLocal = (ctx: CommandContext) => addresses.isLocalUser(ctx.actor);
+  /** The JID as typed: the domain normalises it (case of the local part and domain, not the resource). */
   const requireJid = (form: DataForm | undefined): string => {
-    const jid = form && getFieldString(form, "jid")?.trim().toLowerCase();
+    const jid = form && getFieldString(form, "jid")?.trim();
     if (!jid) throw new StanzaError("bad-request", "the field jid is required");
     return jid;
   };

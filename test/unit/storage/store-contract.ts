@@ -268,6 +268,13 @@ function describeSubscriptions(get: () => PubsubStore): void {
       ).toEqual(["other bob@example/phone", "urn:xmpp:microblog:0 bob@example"]);
       expect(store.listSubscriptionsOf(REF.service, "bob@example", "other")).toHaveLength(1);
     });
+    it("finds a subscription stored with capitals by its lower-case bare JID", () => {
+      const store = get();
+      store.putSubscription(sub("Bob@Example/Phone", "pending"));
+      expect(store.listSubscriptionsOf(REF.service, "bob@example").map((s) => s.jid)).toEqual([
+        "Bob@Example/Phone",
+      ]);
+    });
   });
 }
 

@@ -2,7 +2,7 @@
  * In-memory PubsubStore for fast unit tests. Same contract as the SQLite store (the contract
  * suite runs against both). Transactions snapshot the state and restore it on a throw.
  */
-import { domainOf } from "../../domain/jid.js";
+import { bareJid as bareOf, domainOf } from "../../domain/jid.js";
 import type { PubsubStore } from "../../domain/ports.js";
 import type {
   Affiliation,
@@ -168,7 +168,7 @@ export class MemoryStore implements PubsubStore {
   listSubscriptionsOf(service: string, bareJid: string, node?: string): Subscription[] {
     return this.allSubscriptions()
       .filter((s) => s.service === service && (node === undefined || s.node === node))
-      .filter((s) => s.jid === bareJid || s.jid.startsWith(`${bareJid}/`))
+      .filter((s) => bareOf(s.jid) === bareJid)
       .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : byCreated(a, b)))
       .map(clone);
   }
