@@ -223,7 +223,23 @@ describe.each(SERVER_KINDS)("locked accounts on %s", (kind) => {
   });
 
   it("§8.8 manage subscriptions: the owner sets subscription='subscribed' for a pending JID", async () => {
-    forget(c("erin"));
+    forget(c("erin"), c("frank"));
+    // Only an approval: frank never asked, so the whole change is refused (§8.8.2.4).
+    const before = await stats(c("admin"));
+    const forced = await alice().iq(
+      ownerIq(
+        "set",
+        svc("alice"),
+        `<subscriptions node='${NODE}'><subscription jid='${bare("erin")}' subscription='subscribed'/>` +
+          `<subscription jid='${bare("frank")}' subscription='subscribed'/></subscriptions>`,
+      ),
+    );
+    expectError(forced, { type: "modify", condition: "not-acceptable" });
+    expect(await ownSubscriptions(c("frank"), "alice")).toEqual([]);
+    expect(await ownSubscriptions(c("erin"), "alice")).toEqual([[bare("erin"), "pending"]]);
+    expect(counterDelta(before, await stats(c("admin")))).toEqual({
+      "refused:unrequested-subscription": 1,
+    });
     const reply = await alice().iq(
       ownerIq(
         "set",

@@ -24,6 +24,7 @@ import {
   ownerIq,
   publishPost,
   pubsubIq,
+  sleep,
   stanza,
   startWorld,
   subscribe,
@@ -184,24 +185,52 @@ describe.each(SERVER_KINDS)("owner use cases on %s", (kind) => {
     await configure(alice(), "alice", { "pubsub#notify_config": "0" });
   });
 
-  it("lists and modifies subscriptions (§8.8); the subscriber is told (§8.8.4)", async () => {
-    const list = await alice().iq(ownerIq("get", svc("alice"), `<subscriptions node='${NODE}'/>`));
-    const subs = list.getChild("pubsub", NS_PUBSUB_OWNER)!.getChild("subscriptions")!;
-    expect(subs.attrs.node).toBe(NODE);
-    expect(subs.getChildren("subscription").map((s) => s.attrs)).toEqual([
+  it("lists and modifies subscriptions (§8.8): approves a request, removes one; the subscriber is told (§8.8.4)", async () => {
+    const listed = async () => {
+      const list = await alice().iq(
+        ownerIq("get", svc("alice"), `<subscriptions node='${NODE}'/>`),
+      );
+      const subs = list.getChild("pubsub", NS_PUBSUB_OWNER)!.getChild("subscriptions")!;
+      expect(subs.attrs.node).toBe(NODE);
+      return subs.getChildren("subscription").map((s) => s.attrs);
+    };
+    expect(await listed()).toEqual([
       expect.objectContaining({ jid: `bob@${D}`, subscription: "subscribed" }),
     ]);
+    const change = (entries: string) =>
+      alice().iq(
+        ownerIq("set", svc("alice"), `<subscriptions node='${NODE}'>${entries}</subscriptions>`),
+      );
     forget(bob(), carol());
-    const set = await alice().iq(
-      ownerIq(
-        "set",
-        svc("alice"),
-        `<subscriptions node='${NODE}'>` +
-          `<subscription jid='carol@${D}' subscription='subscribed'/>` +
-          `<subscription jid='bob@${D}' subscription='none'/></subscriptions>`,
+    // Carol never asked: the owner cannot subscribe her (§8.8.2.4 invalid entry), nothing changes.
+    expectError(
+      await change(
+        `<subscription jid='carol@${D}' subscription='subscribed'/>` +
+          `<subscription jid='bob@${D}' subscription='none'/>`,
       ),
+      { type: "modify", condition: "not-acceptable" },
+    );
+    expect(await listed()).toEqual([
+      expect.objectContaining({ jid: `bob@${D}`, subscription: "subscribed" }),
+    ]);
+    await sleep(300);
+    expect(carol().received.filter(eventFrom("alice"))).toEqual([]);
+    expect(bob().received.filter(eventFrom("alice"))).toEqual([]);
+    await configure(alice(), "alice", { "pubsub#access_model": "authorize" });
+    const asked = await carol().iq(
+      pubsubIq("set", svc("alice"), `<subscribe node='${NODE}' jid='carol@${D}'/>`),
+    );
+    expectResult(asked);
+    expect(asked.getChild("pubsub", NS_PUBSUB)!.getChild("subscription")!.attrs.subscription).toBe(
+      "pending",
+    );
+    // Now she asked: setting her subscription to subscribed approves the request.
+    const set = await change(
+      `<subscription jid='carol@${D}' subscription='subscribed'/>` +
+        `<subscription jid='bob@${D}' subscription='none'/>`,
     );
     expectResult(set);
+    await configure(alice(), "alice", { "pubsub#access_model": "open" });
     const added = await carol().waitFor(
       eventFrom("alice", (e) => e.getChild("subscription")?.attrs.subscription === "subscribed"),
     );
@@ -224,6 +253,13 @@ describe.each(SERVER_KINDS)("owner use cases on %s", (kind) => {
           `<affiliations node='${NODE}'><affiliation jid='${jid}' affiliation='${affiliation}'/></affiliations>`,
         ),
       );
+    // Only JIDs of the users domain may act as alice: own the node or publish on it.
+    for (const affiliation of ["owner", "publisher", "publish-only"]) {
+      expectError(await set("someone@elsewhere.example", affiliation), {
+        type: "modify",
+        condition: "not-acceptable",
+      });
+    }
     expectResult(await set(`bob@${D}`, "publisher"));
     const list = await alice().iq(ownerIq("get", svc("alice"), `<affiliations node='${NODE}'/>`));
     const affs = list.getChild("pubsub", NS_PUBSUB_OWNER)!.getChild("affiliations")!;

@@ -5,11 +5,13 @@
  *   2. one table: affiliation × action → allowed (after Prosody's util/pubsub.lua);
  *   3. the access-model rules (open / authorize → pending / whitelist → member or better)
  *      and the publish model;
+ *   3b. what an owner may do to others: set subscriptions only as approvals or removals,
+ *      grant the affiliations that act as the user only to JIDs of the users domains;
  *   4. the abuse limits on subscription requests and the pending-request expiry.
  * Every refusal is a PubsubError carrying a countable RefusalReason.
  */
 import { PubsubError, type RefusalReason } from "./errors.js";
-import { bareJid, domainOf } from "./jid.js";
+import { bareJid, domainOf, isDomainJid } from "./jid.js";
 import type { AccessModel, Affiliation, PublishModel, SubscriptionState } from "./types.js";
 
 export type Action =
@@ -261,6 +263,70 @@ function mayRetrieve(ctx: PolicyContext): Verdict {
     case "whitelist":
       return trusted ? ALLOW : refuse("not-on-whitelist", "not-allowed", "closed-node");
   }
+}
+
+// ──────────────────── 3b. what an owner may do to others ────────────────────
+
+/**
+ * §8.8.2 the owner sets someone's subscription (`current`: that JID's state now, "none" when it
+ * has none). Nobody is subscribed without asking: the owner may end any subscription ("none"),
+ * and may set "subscribed" only for a JID that asked (approving its pending request, or keeping
+ * its active subscription). Anything else, subscribing a JID that never asked or setting
+ * "pending" / "unconfigured", is an invalid entry: not-acceptable, the error §8.8.2.4
+ * (multiple simultaneous modifications) gives an invalid <subscription/>; nothing is changed.
+ */
+export function maySetSubscription(current: SubscriptionState, wanted: SubscriptionState): Verdict {
+  if (wanted === "none") return ALLOW;
+  if (wanted === "subscribed" && (current === "pending" || current === "subscribed")) {
+    return ALLOW;
+  }
+  return refuse(
+    "unrequested-subscription",
+    "not-acceptable",
+    undefined,
+    wanted === "subscribed"
+      ? "only a JID that asked to subscribe can be subscribed: approve its request"
+      : `an owner sets a subscription to subscribed (approving) or none, not ${wanted}`,
+  );
+}
+
+/** Affiliations that act as the node's user: manage the node, or post (as u@D, the entries' author). */
+const ACTS_AS_USER: ReadonlySet<Affiliation> = new Set(["owner", "publisher", "publish-only"]);
+
+/** Affiliations a whole domain may have: banned or whitelisted, never trusted more. */
+const DOMAIN_AFFILIATIONS: ReadonlySet<Affiliation> = new Set(["member", "none", "outcast"]);
+
+/**
+ * §8.9.2 the owner gives `entity` (a bare JID or a domain) an affiliation. Only JIDs of the users
+ * domains own nodes, and whatever is published on the node is the user's post: so owner (a
+ * co-owner answers approval forms and manages the node), publisher and publish-only go only to
+ * JIDs of the users domains. A whole domain can be member, none or outcast. A refused entry is
+ * an invalid one: not-acceptable (§8.9.2.5), nothing is changed.
+ */
+export function mayGrantAffiliation(
+  entity: string,
+  affiliation: Affiliation,
+  policy: ServicePolicy,
+): Verdict {
+  if (isDomainJid(entity)) {
+    return DOMAIN_AFFILIATIONS.has(affiliation)
+      ? ALLOW
+      : refuse(
+          "affiliation-not-grantable",
+          "not-acceptable",
+          undefined,
+          `a whole domain can only be member, none or outcast, not ${affiliation}`,
+        );
+  }
+  if (ACTS_AS_USER.has(affiliation) && !isLocalDomain(domainOf(entity), policy)) {
+    return refuse(
+      "affiliation-not-grantable",
+      "not-acceptable",
+      undefined,
+      `${affiliation} is only for users of ${policy.usersDomains.join(", ") || "this service"}, not ${entity}`,
+    );
+  }
+  return ALLOW;
 }
 
 // ───────────────────────────── 4. abuse limits ─────────────────────────────

@@ -64,7 +64,9 @@ export type RefusalReason =
   | "limit-requests-per-minute"
   | "limit-pending-per-node"
   | "denied-by-owner"
-  | "pending-expired";
+  | "pending-expired"
+  | "unrequested-subscription"
+  | "affiliation-not-grantable";
 
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "insufficient-privileges",
@@ -81,6 +83,8 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "limit-pending-per-node",
   "denied-by-owner",
   "pending-expired",
+  "unrequested-subscription",
+  "affiliation-not-grantable",
 ];
 
 export interface PubsubErrorOptions {

@@ -3,11 +3,11 @@
  * purge, delete. A node that does not exist yet is created by its owner's configure (Warble's
  * contract), and its owner reads the default configuration before that.
  */
-import { may } from "./capabilities.js";
+import { may, mayGrantAffiliation, maySetSubscription } from "./capabilities.js";
 import { PubsubError } from "./errors.js";
 import type { Outcome, PubsubEvent } from "./events.js";
 import { createNodeFromView, trimNode } from "./item-use-cases.js";
-import { bareJid, isDomainJid, normalizeJid } from "./jid.js";
+import { bareJid, normalizeJid } from "./jid.js";
 import { validateConfigChanges } from "./node-config.js";
 import {
   asView,
@@ -103,9 +103,11 @@ export interface SubscriptionChange {
 }
 
 /**
- * The owner changes subscriptions (§8.8.2): "none" removes, "subscribed" creates or approves,
- * "pending"/"unconfigured" set the state. All-or-nothing: one invalid entry (unknown state, a
- * JID the policy would refuse, e.g. banned or off the whitelist, a duplicate) fails the whole request with not-acceptable and changes nothing.
+ * The owner changes subscriptions (§8.8.2): "none" removes, "subscribed" approves a pending
+ * request (or keeps an active subscription); nothing else (maySetSubscription: nobody is
+ * subscribed without asking). All-or-nothing: one invalid entry (unknown state, a change the
+ * policy refuses, a JID it would not let subscribe, e.g. banned or off the whitelist) fails the
+ * whole request with not-acceptable, a JID listed twice with bad-request; nothing changes.
  */
 export function setNodeSubscriptions(
   ctx: CoreContext,
@@ -134,6 +136,14 @@ function validateSubscriptionChanges(
     if (!SUBSCRIPTION_STATES.includes(state)) {
       throw new PubsubError("not-acceptable", { text: `unknown subscription state "${state}"` });
     }
+    const current = findSubscription(ctx, node, jid)?.state ?? "none";
+    const change = maySetSubscription(current, state);
+    if (change.kind === "refuse") {
+      throw new PubsubError(change.error.condition, {
+        ...(change.error.reason ? { reason: change.error.reason } : {}),
+        text: `${jid}: ${change.error.message}`,
+      });
+    }
     if (state === "none") continue;
     const verdict = may("subscribe", {
       standing: standingOf(ctx, node, jid),
@@ -160,19 +170,9 @@ function applySubscriptionChange(
     ctx.store.deleteSubscription(node, existing.jid);
     return [subscriptionChanged(node, existing, "none", "owner")];
   }
-  if (existing?.state === change.state) return [];
-  const sub: Subscription = existing ?? {
-    service: node.service,
-    node: node.node,
-    jid: change.jid,
-    subid: ctx.newSubId(),
-    state: "none",
-    createdAt: ctx.now(),
-  };
-  if (change.state === "subscribed") return activate(ctx, node, sub, "owner");
-  const updated = { ...sub, state: change.state };
-  ctx.store.putSubscription(updated);
-  return [subscriptionChanged(node, updated, change.state, "owner")];
+  // The policy let only approvals through: an existing pending or active subscription.
+  if (!existing || existing.state === change.state) return [];
+  return activate(ctx, node, existing, "owner");
 }
 
 /** The node's affiliations; the owner first (implicit, always present). */
@@ -194,9 +194,6 @@ export interface AffiliationChange {
   affiliation: Affiliation;
 }
 
-/** Affiliations a domain entry may have: a domain can be banned or whitelisted, not trusted more. */
-const DOMAIN_AFFILIATIONS: readonly Affiliation[] = ["member", "none", "outcast"];
-
 /**
  * The owner changes affiliations (§8.9.2), all-or-nothing. The service owner cannot lose
  * ownership (not-acceptable). Then every subscription is re-checked: bans remove subscriptions
@@ -211,13 +208,17 @@ export function setNodeAffiliations(
   const node = asView(requireNode(ctx, ref));
   check(ctx, "set-affiliations", node, actor);
   const normalized = changes.map((c) => ({ ...c, entity: bareJid(c.entity) }));
-  validateAffiliationChanges(node, normalized);
+  validateAffiliationChanges(ctx, node, normalized);
   for (const c of normalized) ctx.store.setAffiliation(node, c.entity, c.affiliation);
   const events = reconcileSubscriptions(ctx, node);
   return { result: getNodeAffiliations(ctx, actor, ref).result, events };
 }
 
-function validateAffiliationChanges(node: NodeView, changes: readonly AffiliationChange[]): void {
+function validateAffiliationChanges(
+  ctx: CoreContext,
+  node: NodeView,
+  changes: readonly AffiliationChange[],
+): void {
   const seen = new Set<string>();
   for (const { entity, affiliation } of changes) {
     if (seen.has(entity))
@@ -229,11 +230,9 @@ function validateAffiliationChanges(node: NodeView, changes: readonly Affiliatio
     if (entity === node.owner && affiliation !== "owner") {
       throw new PubsubError("not-acceptable", { text: "the node's owner cannot stop owning it" });
     }
-    if (isDomainJid(entity) && !DOMAIN_AFFILIATIONS.includes(affiliation)) {
-      throw new PubsubError("not-acceptable", {
-        text: `a whole domain can only be member, none or outcast, not ${affiliation}`,
-      });
-    }
+    if (entity === node.owner) continue;
+    const verdict = mayGrantAffiliation(entity, affiliation, ctx.policy);
+    if (verdict.kind === "refuse") throw verdict.error;
   }
 }
 

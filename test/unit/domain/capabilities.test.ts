@@ -4,10 +4,17 @@ import {
   type Action,
   CAPABILITIES,
   may,
+  mayGrantAffiliation,
+  maySetSubscription,
   type PolicyContext,
+  type ServicePolicy,
   type Standing,
 } from "../../../component/src/domain/capabilities.js";
-import type { AccessModel, Affiliation } from "../../../component/src/domain/types.js";
+import type {
+  AccessModel,
+  Affiliation,
+  SubscriptionState,
+} from "../../../component/src/domain/types.js";
 
 /** The expected table, written as sets (independently of the positional table in the source). */
 const EXPECTED: Record<Affiliation, readonly Action[]> = {
@@ -180,6 +187,63 @@ describe("bans", () => {
         condition: "forbidden",
         pubsub: undefined,
         reason,
+      });
+    }
+  });
+});
+
+describe("§8.8.2 the owner sets a subscription: nobody is subscribed without asking", () => {
+  /** Current state → the states the owner may set (approve a request, keep, or end). */
+  const SETTABLE: Record<SubscriptionState, readonly SubscriptionState[]> = {
+    none: ["none"],
+    pending: ["none", "subscribed"],
+    unconfigured: ["none"],
+    subscribed: ["none", "subscribed"],
+  };
+  const STATES = Object.keys(SETTABLE) as SubscriptionState[];
+  const pairs = STATES.flatMap((current) => STATES.map((wanted) => [current, wanted] as const));
+
+  it.each(pairs)("a JID in state %s set to %s", (current, wanted) => {
+    const verdict = maySetSubscription(current, wanted);
+    if (SETTABLE[current].includes(wanted)) {
+      expect(verdict).toEqual({ kind: "allow" });
+    } else {
+      expect(verdict).toMatchObject({
+        kind: "refuse",
+        error: { condition: "not-acceptable", reason: "unrequested-subscription" },
+      });
+    }
+  });
+});
+
+describe("§8.9.2 the owner grants an affiliation: only users act as the user", () => {
+  const policy: ServicePolicy = {
+    usersDomains: ["example.org"],
+    deniedDomains: [],
+    allowedDomains: [],
+  };
+  const ALL: readonly Affiliation[] = AFFS;
+  const LOW: readonly Affiliation[] = ["member", "none", "outcast"];
+  /** Entity → the affiliations it may be given. */
+  const GRANTABLE: Record<string, readonly Affiliation[]> = {
+    "bob@example.org": ALL,
+    "carol@remote.example": LOW,
+    "dave@sub.example.org": LOW,
+    "example.org": LOW,
+    "rogue.example": LOW,
+  };
+  const grants = Object.keys(GRANTABLE).flatMap((entity) =>
+    ALL.map((affiliation) => [entity, affiliation] as const),
+  );
+
+  it.each(grants)("%s may be made %s", (entity, affiliation) => {
+    const verdict = mayGrantAffiliation(entity, affiliation, policy);
+    if (GRANTABLE[entity]?.includes(affiliation)) {
+      expect(verdict).toEqual({ kind: "allow" });
+    } else {
+      expect(verdict).toMatchObject({
+        kind: "refuse",
+        error: { condition: "not-acceptable", reason: "affiliation-not-grantable" },
       });
     }
   });

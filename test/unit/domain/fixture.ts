@@ -13,6 +13,8 @@ export const COMPONENT = "mb.example.org";
 export const USERS = "example.org";
 export const ALICE = "alice@example.org";
 export const BOB = "bob@example.org";
+/** Another user of the users domain (owner, publisher and publish-only are only for these). */
+export const DAVE = "dave@example.org";
 export const CAROL = "carol@remote.example";
 export const EVE = "eve@rogue.example";
 /** Alice's microblog: the node urn:xmpp:microblog:0 at alice@mb.example.org. */

@@ -3,6 +3,7 @@ import {
   ALICE,
   BOB,
   CAROL,
+  DAVE,
   EVE,
   eventTypes,
   expectError,
@@ -102,9 +103,11 @@ describe("node subscriptions", () => {
     expectError(() => service.getNodeSubscriptions(ALICE, OTHER), { condition: "item-not-found" });
   });
 
-  it("lets the owner add, change and remove subscriptions, telling each subscriber", () => {
+  it("lets the owner approve requests and remove subscriptions, telling each subscriber", () => {
     const { service } = withPosts(["a"]);
     service.subscribe(BOB, NODE, { jid: BOB });
+    service.configureNode(ALICE, NODE, { accessModel: "authorize" });
+    expect(service.subscribe(CAROL, NODE, { jid: CAROL }).result.state).toBe("pending");
     const out = service.setNodeSubscriptions(ALICE, NODE, [
       { jid: BOB, state: "none" },
       { jid: CAROL, state: "subscribed" },
@@ -123,9 +126,52 @@ describe("node subscriptions", () => {
     ]);
   });
 
-  it("refuses the whole change (not-acceptable) when one entry is invalid", () => {
+  it("subscribes nobody who did not ask: not-acceptable, nothing changed, counted", () => {
     const { service } = withPosts(["a"]);
+    service.subscribe(BOB, NODE, { jid: BOB });
+    const before = service.getNodeSubscriptions(ALICE, NODE).result;
+    for (const state of ["subscribed", "pending", "unconfigured"] as const) {
+      const error = expectError(
+        () =>
+          service.setNodeSubscriptions(ALICE, NODE, [
+            { jid: BOB, state: "none" },
+            { jid: CAROL, state },
+          ]),
+        { condition: "not-acceptable", reason: "unrequested-subscription" },
+      );
+      expect(error.message).toContain(CAROL);
+    }
+    // Nor may the owner push an active subscription back to pending or unconfigured.
+    for (const state of ["pending", "unconfigured"] as const) {
+      expectError(() => service.setNodeSubscriptions(ALICE, NODE, [{ jid: BOB, state }]), {
+        condition: "not-acceptable",
+        reason: "unrequested-subscription",
+      });
+    }
+    expect(service.getNodeSubscriptions(ALICE, NODE).result).toEqual(before);
+    expect(service.getRefusalCounts()["unrequested-subscription"]).toBe(5);
+    // Keeping an active subscription and ending anyone's (even a JID without one) are fine.
+    expect(
+      service.setNodeSubscriptions(ALICE, NODE, [
+        { jid: BOB, state: "subscribed" },
+        { jid: CAROL, state: "none" },
+      ]).events,
+    ).toEqual([]);
+  });
+
+  it("refuses the whole change (not-acceptable) when one entry is invalid", () => {
+    const { service, store, clock } = withPosts(["a"]);
+    service.configureNode(ALICE, NODE, { accessModel: "authorize" });
+    service.subscribe(BOB, NODE, { jid: BOB });
     service.setNodeAffiliations(ALICE, NODE, [{ entity: "rogue.example", affiliation: "outcast" }]);
+    // A request the ban did not end (one stored behind its back): a banned JID is not approved.
+    store.putSubscription({
+      ...NODE,
+      jid: EVE,
+      subid: "e",
+      state: "pending",
+      createdAt: clock.now,
+    });
     expectError(
       () =>
         service.setNodeSubscriptions(ALICE, NODE, [
@@ -142,7 +188,10 @@ describe("node subscriptions", () => {
       () => service.setNodeSubscriptions(BOB, NODE, [{ jid: BOB, state: "subscribed" }]),
       { condition: "forbidden" },
     );
-    expect(service.getNodeSubscriptions(ALICE, NODE).result).toEqual([]);
+    expect(service.getNodeSubscriptions(ALICE, NODE).result.map((s) => [s.jid, s.state])).toEqual([
+      [BOB, "pending"],
+      [EVE, "pending"],
+    ]);
   });
 });
 
@@ -208,6 +257,46 @@ describe("node affiliations", () => {
       { condition: "bad-request" },
     );
     expect(service.getNodeAffiliations(ALICE, NODE).result).toHaveLength(1);
+  });
+
+  it("gives owner, publisher and publish-only only to users of the users domains", () => {
+    const { service } = withPosts(["a"]);
+    for (const affiliation of ["owner", "publisher", "publish-only"] as const) {
+      for (const entity of [CAROL, "Carol@Remote.Example/desk", "dave@sub.example.org"]) {
+        expectError(
+          () =>
+            service.setNodeAffiliations(ALICE, NODE, [
+              { entity: BOB, affiliation: "member" },
+              { entity, affiliation },
+            ]),
+          { condition: "not-acceptable", reason: "affiliation-not-grantable" },
+        );
+      }
+    }
+    expect(service.getNodeAffiliations(ALICE, NODE).result).toHaveLength(1);
+    expect(service.getRefusalCounts()["affiliation-not-grantable"]).toBe(9);
+    // Remote JIDs may still be members (a whitelist) or banned; local users get any affiliation.
+    const out = service.setNodeAffiliations(ALICE, NODE, [
+      { entity: CAROL, affiliation: "member" },
+      { entity: EVE, affiliation: "outcast" },
+      { entity: BOB, affiliation: "owner" },
+      { entity: DAVE, affiliation: "publisher" },
+    ]);
+    expect(out.result.map((e) => [e.entity, e.affiliation])).toEqual([
+      [ALICE, "owner"],
+      [BOB, "owner"],
+      [CAROL, "member"],
+      [DAVE, "publisher"],
+      [EVE, "outcast"],
+    ]);
+  });
+
+  it("a co-owner of the users domain answers approval requests", () => {
+    const { service } = withPosts(["a"]);
+    service.configureNode(ALICE, NODE, { accessModel: "authorize" });
+    service.setNodeAffiliations(ALICE, NODE, [{ entity: BOB, affiliation: "owner" }]);
+    service.subscribe(CAROL, NODE, { jid: CAROL });
+    expect(service.approveSubscription(BOB, NODE, CAROL, true).result.state).toBe("subscribed");
   });
 });
 

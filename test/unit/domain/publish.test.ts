@@ -5,6 +5,7 @@ import {
   ALICE,
   BOB,
   CAROL,
+  DAVE,
   EVE,
   eventTypes,
   expectError,
@@ -80,14 +81,14 @@ describe("publishItem", () => {
     const { service } = withPosts(["a"]);
     service.setNodeAffiliations(ALICE, NODE, [
       { entity: BOB, affiliation: "publisher" },
-      { entity: CAROL, affiliation: "publish-only" },
+      { entity: DAVE, affiliation: "publish-only" },
     ]);
     expect(service.publishItem(BOB, NODE, { id: "b", payload: "<e/>" }).result.item.publisher).toBe(
       BOB,
     );
     expect(
-      service.publishItem(`${CAROL}/x`, NODE, { id: "c", payload: "<e/>" }).result.item.publisher,
-    ).toBe(CAROL);
+      service.publishItem(`${DAVE}/x`, NODE, { id: "c", payload: "<e/>" }).result.item.publisher,
+    ).toBe(DAVE);
   });
 
   it("notifies only subscriptions in state subscribed, not pending or banned ones", () => {
