@@ -13,7 +13,8 @@ const checks = [
     name: "slixmpp",
     pkg: "python3-slixmpp",
     ok: () =>
-      spawnSync("/usr/bin/python3", ["-c", "from slixmpp import ClientXMPP"], { stdio: "ignore" }).status === 0,
+      spawnSync("/usr/bin/python3", ["-c", "from slixmpp import ClientXMPP"], { stdio: "ignore" })
+        .status === 0,
   },
 ].filter((c) => all || wanted.includes(c.name));
 

@@ -51,7 +51,7 @@ export class App {
   static create(config: Config, log: Logger): App {
     const db = openDatabase(config.db);
     const addresses = new Addresses(config.domain, config.usersDomains);
-    const router = new IqRouter(config.domain);
+    const router = new IqRouter();
     const connection = new ComponentConnection({
       service: config.service,
       domain: config.domain,

@@ -33,7 +33,6 @@ const key = (type: string, ns: string | undefined, name: string, toUser: boolean
 export class IqRouter {
   private readonly handlers = new Map<string, IqHandler>();
 
-  constructor(private readonly domain: string) {}
 
   on(type: "get" | "set", ns: string, name: string, audience: Audience, handler: IqHandler): this {
     if (audience !== "user") this.handlers.set(key(type, ns, name, false), handler);
