@@ -33,7 +33,6 @@ const key = (type: string, ns: string | undefined, name: string, toUser: boolean
 export class IqRouter {
   private readonly handlers = new Map<string, IqHandler>();
 
-
   on(type: "get" | "set", ns: string, name: string, audience: Audience, handler: IqHandler): this {
     if (audience !== "user") this.handlers.set(key(type, ns, name, false), handler);
     if (audience !== "service") this.handlers.set(key(type, ns, name, true), handler);
