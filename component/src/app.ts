@@ -7,20 +7,19 @@ import { createItemIdGenerator } from "./domain/item-id.js";
 import { PubsubService } from "./domain/pubsub-service.js";
 import { accountCommands, getPendingCommand } from "./im/account-commands.js";
 import { AdhocCommands } from "./im/adhoc.js";
-import { handleAuthorizationAnswer } from "./im/authorization-answers.js";
+import { type AnswerDeps, handleAuthorizationAnswer } from "./im/authorization-answers.js";
 import { PresenceFace } from "./im/presence.js";
 import { Addresses } from "./protocol/addresses.js";
 import { ComponentConnection } from "./protocol/component-connection.js";
 import { registerDiscovery } from "./protocol/discovery.js";
 import { Notifier } from "./protocol/notifier.js";
-import { ownerOfService } from "./protocol/pubsub/context.js";
 import { pubsubDisco } from "./protocol/pubsub/pubsub-disco.js";
 import { registerPubsub } from "./protocol/pubsub/register-pubsub.js";
 import { IqRouter } from "./protocol/router.js";
 import { openDatabase } from "./storage/sqlite/open-database.js";
 import { SqliteStore } from "./storage/sqlite/sqlite-store.js";
 
-/** How often pending follow requests are checked for expiry. */
+/** How often pending follow requests are checked for expiry (at most). */
 const EXPIRY_SWEEP_MS = 60_000;
 
 /** Config limits → the domain's AbuseLimits (only those set; the rest keep the defaults). */
@@ -28,14 +27,47 @@ function domainLimits({ pendingExpirySeconds, ...counts }: Config["limits"]) {
   return pendingExpirySeconds ? { ...counts, pendingTtlMs: pendingExpirySeconds * 1000 } : counts;
 }
 
+function createPubsubService(config: Config, db: Database.Database, addresses: Addresses) {
+  const newItemId = createItemIdGenerator();
+  const service = new PubsubService({
+    store: new SqliteStore(db),
+    ownerOf: (jid) => addresses.ownerOfService(jid),
+    policy: {
+      usersDomains: config.usersDomains,
+      deniedDomains: config.denyDomains,
+      allowedDomains: config.allowDomains,
+    },
+    newItemId,
+    limits: domainLimits(config.limits),
+  });
+  return { service, newItemId };
+}
+
+/**
+ * Where every committed domain event goes: stanzas through the notifier, and presence for IM
+ * clients, both after the IQ reply of the request that caused them.
+ */
+class EventBus {
+  presence: PresenceFace | undefined;
+
+  constructor(private readonly notifier: Notifier) {}
+
+  notify(list: readonly PubsubEvent[]): void {
+    this.notifier.notify(list);
+    const changes = list.filter((ev) => ev.type === "subscription-changed");
+    const presence = this.presence;
+    if (changes.length > 0 && presence) {
+      setImmediate(() => {
+        for (const ev of changes) presence.onSubscriptionChanged(ev);
+      });
+    }
+  }
+}
+
 /** The running service: database, connection and the handlers between them. */
 export class App {
   private readonly inFlight = new Set<Promise<unknown>>();
   private accepting = true;
-  private faces!: {
-    presence: PresenceFace;
-    answers: Parameters<typeof handleAuthorizationAnswer>[1];
-  };
   private expiry: NodeJS.Timeout | undefined;
 
   private constructor(
@@ -45,56 +77,28 @@ export class App {
     readonly connection: ComponentConnection,
     readonly router: IqRouter,
     readonly notifier: Notifier,
+    readonly service: PubsubService,
+    private readonly events: EventBus,
+    private readonly presence: PresenceFace,
+    private readonly answers: AnswerDeps,
   ) {}
 
   /** Open the store and wire the handlers; nothing is connected yet (see run()). */
   static create(config: Config, log: Logger): App {
     const db = openDatabase(config.db);
     const addresses = new Addresses(config.domain, config.usersDomains);
-    const router = new IqRouter();
-    const connection = new ComponentConnection({
-      service: config.service,
-      domain: config.domain,
-      secret: config.secret,
-      log,
-    });
-    const store = new SqliteStore(db);
-    const newItemId = createItemIdGenerator();
-    const service = new PubsubService({
-      store,
-      ownerOf: (jid) => ownerOfService(addresses, jid),
-      policy: {
-        usersDomains: config.usersDomains,
-        deniedDomains: config.denyDomains,
-        allowedDomains: config.allowDomains,
-      },
-      newItemId,
-      limits: domainLimits(config.limits),
-    });
+    const { domain, service: uri, secret } = config;
+    const connection = new ComponentConnection({ service: uri, domain, secret, log });
+    const { service, newItemId } = createPubsubService(config, db, addresses);
     const notifier = new Notifier(connection, addresses, log);
+    const events = new EventBus(notifier);
+    const emit = (e: readonly PubsubEvent[]) => events.notify(e);
     const send = (el: Element) => connection.send(el);
-    // Every committed domain event goes here: stanzas for pubsub, and presence for IM clients.
-    const presence: PresenceFace = new PresenceFace({
-      pubsub: service,
-      addresses,
-      send,
-      emit: (e) => events.notify(e),
-    });
-    const events = {
-      notify(list: readonly PubsubEvent[]): void {
-        notifier.notify(list);
-        // After the IQ reply of the request that caused them, like the notifier's stanzas.
-        const changes = list.filter((ev) => ev.type === "subscription-changed");
-        if (changes.length > 0) {
-          setImmediate(() => {
-            for (const ev of changes) presence.onSubscriptionChanged(ev);
-          });
-        }
-      },
-    };
-    const commands = new AdhocCommands(
-      (e) => events.notify(e),
-      (reason) => service.incrementCounter(`refused:${reason}`),
+    const faceDeps = { pubsub: service, addresses, send, emit };
+    events.presence = new PresenceFace(faceDeps);
+    const router = new IqRouter();
+    const commands = new AdhocCommands(emit, (reason) =>
+      service.incrementCounter(`refused:${reason}`),
     ).add(
       ...accountCommands({ pubsub: service, addresses, admins: config.admins }),
       getPendingCommand({ pubsub: service, addresses }),
@@ -102,39 +106,19 @@ export class App {
     commands.register(router);
     registerPubsub(router, { service, addresses, newItemId, limits: config, events });
     registerDiscovery(router, addresses, [pubsubDisco(service), commands]);
-    const app = new App(config, log, db, connection, router, notifier);
-    app.faces = {
-      presence,
-      answers: { pubsub: service, addresses, send, emit: (e) => events.notify(e) },
-    };
-    app.expiry = setInterval(
-      () => {
-        try {
-          events.notify(service.expirePending().events);
-        } catch (err) {
-          log.error({ err }, "expiring pending requests failed");
-        }
-      },
-      Math.min(EXPIRY_SWEEP_MS, ((config.limits.pendingExpirySeconds ?? 3600) * 1000) / 2),
+    const app = new App(
+      config,
+      log,
+      db,
+      connection,
+      router,
+      notifier,
+      service,
+      events,
+      events.presence,
+      faceDeps,
     );
-    app.expiry.unref();
-    connection.on("stanza", (el: Element) => app.onStanza(el));
-    let policyEnforced = false;
-    connection.on("online", () => {
-      if (!policyEnforced) {
-        // The operator's lists may have changed since the last run: apply them to what is stored.
-        policyEnforced = true;
-        try {
-          const { result, events: ended } = service.enforceServicePolicy();
-          if (result > 0) log.info({ ended: result }, "operator policy ended subscriptions");
-          events.notify(ended);
-        } catch (err) {
-          log.error({ err }, "applying the operator policy to subscriptions failed");
-        }
-      }
-      log.info({ domain: config.domain, service: config.service }, "ready");
-    });
-    connection.on("offline", (reason: string) => log.warn({ reason }, "disconnected"));
+    app.listen();
     return app;
   }
 
@@ -143,14 +127,46 @@ export class App {
     return this.connection.start();
   }
 
+  private listen(): void {
+    const { connection, log, config } = this;
+    connection.on("stanza", (el: Element) => this.onStanza(el));
+    connection.once("online", () => this.enforceServicePolicy());
+    connection.on("online", () =>
+      log.info({ domain: config.domain, service: config.service }, "ready"),
+    );
+    connection.on("offline", (reason: string) => log.warn({ reason }, "disconnected"));
+    const ttlMs = (config.limits.pendingExpirySeconds ?? 3600) * 1000;
+    this.expiry = setInterval(() => this.expirePending(), Math.min(EXPIRY_SWEEP_MS, ttlMs / 2));
+    this.expiry.unref();
+  }
+
+  /** The operator's lists may have changed since the last run: apply them to what is stored. */
+  private enforceServicePolicy(): void {
+    try {
+      const { result, events } = this.service.enforceServicePolicy();
+      if (result > 0) this.log.info({ ended: result }, "operator policy ended subscriptions");
+      this.events.notify(events);
+    } catch (err) {
+      this.log.error({ err }, "applying the operator policy to subscriptions failed");
+    }
+  }
+
+  private expirePending(): void {
+    try {
+      this.events.notify(this.service.expirePending().events);
+    } catch (err) {
+      this.log.error({ err }, "expiring pending requests failed");
+    }
+  }
+
   private onStanza(el: Element): void {
     if (!this.accepting) return;
     const log = this.log.child({ from: el.attrs.from, to: el.attrs.to, id: el.attrs.id });
     if (el.name === "presence" || el.name === "message") {
       // Nothing a remote sender writes may escape as an exception and stop the process.
       try {
-        if (el.name === "presence") this.faces.presence.handle(el, log);
-        else if (el.attrs.type !== "error") handleAuthorizationAnswer(el, this.faces.answers, log);
+        if (el.name === "presence") this.presence.handle(el, log);
+        else if (el.attrs.type !== "error") handleAuthorizationAnswer(el, this.answers, log);
       } catch (err) {
         log.error({ err }, `${el.name} handling failed`);
       }
