@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, type Ports, startProsody } from "../../scripts/servers.js";
-import type { TestServer } from "./servers.js";
+import { asTestServer, type TestServer } from "./servers.js";
 
 export interface FederatedServer extends TestServer {
   /** The remote domains this server routes, and where to (the peer's s2s port). */
@@ -63,26 +63,7 @@ async function startSide(side: Side, peer: Side): Promise<FederatedServer> {
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
-  return Object.assign(server, {
-    usersDomain,
-    componentDomain,
-    secret,
-    s2sRoutes,
-    componentArgs: (db: string) => [
-      "--service",
-      `xmpp://127.0.0.1:${server.ports.component}`,
-      "--domain",
-      componentDomain,
-      "--users-domain",
-      usersDomain,
-      "--db",
-      db,
-    ],
-    dispose: async () => {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  });
+  return Object.assign(asTestServer(server, dir), { s2sRoutes });
 }
 
 /**

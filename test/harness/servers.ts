@@ -30,6 +30,12 @@ export async function startTestServer(
   console.info(
     `harness: ${kind} started for ${usersDomain} + ${componentDomain} (c2s ${server.ports.c2s}, component ${server.ports.component})`,
   );
+  return asTestServer(server, dir);
+}
+
+/** Give a running server the test conveniences: component flags and a dispose that cleans up. */
+export function asTestServer<S extends RunningServer>(server: S, dir: string): S & TestServer {
+  const { usersDomain, componentDomain, secret } = server.opts;
   return Object.assign(server, {
     usersDomain,
     componentDomain,
