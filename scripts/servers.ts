@@ -125,6 +125,35 @@ export function formatS2sRoutes(routes: Record<string, number>): string {
     .join(",");
 }
 
+/** Spawn a server in the foreground, its stdout and stderr going to `onOutput`. */
+function spawnLogged(
+  cmd: string,
+  args: string[],
+  onOutput: (text: string) => void,
+  env?: NodeJS.ProcessEnv,
+): ChildProcess {
+  const proc = spawn(cmd, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  proc.stdout?.on("data", (d: Buffer) => onOutput(d.toString()));
+  proc.stderr?.on("data", (d: Buffer) => onOutput(d.toString()));
+  return proc;
+}
+
+function hasExited(proc: ChildProcess): boolean {
+  return proc.exitCode !== null || proc.signalCode !== null;
+}
+
+/** Resolves when the process has exited; SIGKILL after `killAfterMs`. */
+function waitForExit(proc: ChildProcess, killAfterMs: number): Promise<void> {
+  return new Promise<void>((res) => {
+    if (hasExited(proc)) return res();
+    const timer = setTimeout(() => proc.kill("SIGKILL"), killAfterMs);
+    proc.once("exit", () => {
+      clearTimeout(timer);
+      res();
+    });
+  });
+}
+
 export async function startProsody(opts: ServerOptions): Promise<RunningServer> {
   const ports = await pickPorts(opts.ports);
   const config = join(repoRoot(), "prosody-config", "prosody.cfg.lua");
@@ -145,18 +174,16 @@ export async function startProsody(opts: ServerOptions): Promise<RunningServer> 
   let child: ChildProcess | null = null;
 
   const launch = async () => {
-    const proc = spawn("prosody", ["-F", "--config", config], {
+    const proc = spawnLogged(
+      "prosody",
+      ["-F", "--config", config],
+      (t) => {
+        output += t;
+      },
       env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    );
     child = proc;
-    proc.stdout?.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
-    proc.stderr?.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
-    const exited = () => proc.exitCode !== null || proc.signalCode !== null;
+    const exited = () => hasExited(proc);
     try {
       await waitForPort(ports.component, 15_000, () => !exited());
       await waitForPort(ports.c2s, 5_000, () => !exited());
@@ -169,15 +196,9 @@ export async function startProsody(opts: ServerOptions): Promise<RunningServer> 
   };
   const stop = async () => {
     const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    await new Promise<void>((res) => {
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 5000);
-      proc.once("exit", () => {
-        clearTimeout(timer);
-        res();
-      });
-      proc.kill("SIGTERM");
-    });
+    if (!proc || hasExited(proc)) return;
+    proc.kill("SIGTERM");
+    await waitForExit(proc, 5000);
   };
   await launch();
   return {
@@ -245,17 +266,11 @@ export async function startEjabberd(opts: ServerOptions): Promise<RunningServer>
   };
 
   const launch = async () => {
-    const proc = spawn("ejabberdctl", [...base, "foreground"], {
-      stdio: ["ignore", "pipe", "pipe"],
+    const proc = spawnLogged("ejabberdctl", [...base, "foreground"], (t) => {
+      output += t;
     });
     child = proc;
-    proc.stdout?.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
-    proc.stderr?.on("data", (d: Buffer) => {
-      output += d.toString();
-    });
-    const exited = () => proc.exitCode !== null || proc.signalCode !== null;
+    const exited = () => hasExited(proc);
     try {
       await waitForPort(ports.component, 60_000, () => !exited());
       await waitForPort(ports.c2s, 10_000, () => !exited());
@@ -269,18 +284,11 @@ export async function startEjabberd(opts: ServerOptions): Promise<RunningServer>
   };
   const stop = async () => {
     const proc = child;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    if (!proc || hasExited(proc)) return;
     await run("ejabberdctl", [...base, "stop"], { timeout: 30_000 }).catch(() =>
       proc.kill("SIGTERM"),
     );
-    await new Promise<void>((res) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return res();
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-      proc.once("exit", () => {
-        clearTimeout(timer);
-        res();
-      });
-    });
+    await waitForExit(proc, 10_000);
   };
   await launch();
   return {

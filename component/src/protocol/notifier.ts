@@ -29,7 +29,7 @@ import type {
 } from "../domain/index.js";
 import type { Addresses } from "./addresses.js";
 import { configToForm } from "./pubsub/config-form.js";
-import { type EventSink, type NotifiedEvent, ownerOfService } from "./pubsub/context.js";
+import type { EventSink, NotifiedEvent } from "./pubsub/context.js";
 
 /** Where stanzas go: the component connection. */
 export interface StanzaSink {
@@ -115,7 +115,7 @@ export class Notifier implements EventSink {
   }
 
   private ownerOf(service: string): string {
-    return ownerOfService(this.addresses, service) ?? service;
+    return this.addresses.ownerOfService(service) ?? service;
   }
 
   /**

@@ -57,15 +57,10 @@ export type PubsubHandler<K extends PubsubRequestKind> = (
 
 export type PubsubHandlers = { [K in PubsubRequestKind]: PubsubHandler<K> };
 
-/** The owner u@D of a service JID u@C, or undefined (another domain, or no possible user). */
-export function ownerOfService(addresses: Addresses, serviceJid: string): string | undefined {
-  return addresses.ownerOfService(serviceJid);
-}
-
 /** Resolve the addressed microblog; item-not-found when u@C names no user. */
 export function resolveCall(req: IqRequest, addresses: Addresses): PubsubCall {
   const serviceJid = bareJid(req.to);
-  const owner = ownerOfService(addresses, serviceJid);
+  const owner = addresses.ownerOfService(serviceJid);
   if (!owner) throw new StanzaError("item-not-found", `${serviceJid} is not a microblog address`);
   return { req, actor: req.from, serviceJid, owner };
 }
