@@ -15,7 +15,9 @@ import { registerDiscovery } from "./protocol/discovery.js";
 import { Notifier } from "./protocol/notifier.js";
 import { pubsubDisco } from "./protocol/pubsub/pubsub-disco.js";
 import { registerPubsub } from "./protocol/pubsub/register-pubsub.js";
+import { refusedStanzaReply } from "./protocol/refused-stanza.js";
 import { IqRouter } from "./protocol/router.js";
+import { DEFAULT_STANZA_LIMITS, type RefusalKind } from "./protocol/stanza-parser.js";
 import { openDatabase } from "./storage/sqlite/open-database.js";
 import { SqliteStore } from "./storage/sqlite/sqlite-store.js";
 
@@ -88,8 +90,12 @@ export class App {
     const db = openDatabase(config.db);
     const addresses = new Addresses(config.domain, config.usersDomains);
     const { domain, service: uri, secret } = config;
-    const connection = new ComponentConnection({ service: uri, domain, secret, log });
     const { service, newItemId } = createPubsubService(config, db, addresses);
+    const onReplaced = (count: number) => {
+      log.warn({ count }, "replaced characters XML forbids in an outgoing stanza");
+      service.incrementCounter("written:replaced-chars", count);
+    };
+    const connection = new ComponentConnection({ service: uri, domain, secret, log, onReplaced });
     const notifier = new Notifier(connection, addresses, log);
     const events = new EventBus(notifier);
     const emit = (e: readonly PubsubEvent[]) => events.notify(e);
@@ -130,6 +136,7 @@ export class App {
   private listen(): void {
     const { connection, log, config } = this;
     connection.on("stanza", (el: Element) => this.onStanza(el));
+    connection.on("refused", (el: Element, kind: RefusalKind) => this.onRefused(el, kind));
     connection.once("online", () => this.enforceServicePolicy());
     connection.on("online", () =>
       log.info({ domain: config.domain, service: config.service }, "ready"),
@@ -177,6 +184,20 @@ export class App {
       this.connection.send(reply);
     });
     this.track(work);
+  }
+
+  /** A stanza over the parser's depth or size limit: answered (IQs), logged and counted. */
+  private onRefused(el: Element, kind: RefusalKind): void {
+    if (!this.accepting) return;
+    const { from, to, id } = el.attrs;
+    this.log.info({ from, to, id, kind }, `refused a ${el.name} over the stanza ${kind} limit`);
+    try {
+      this.service.incrementCounter(`refused-stanza:${kind}`);
+    } catch (err) {
+      this.log.error({ err }, "counting a refused stanza failed");
+    }
+    const reply = refusedStanzaReply(el, kind, DEFAULT_STANZA_LIMITS);
+    if (reply) this.connection.send(reply);
   }
 
   private track(work: Promise<unknown>): void {

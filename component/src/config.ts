@@ -25,6 +25,7 @@ export interface Config {
   limits: {
     maxPendingPerDomainPerNode?: number;
     maxRequestsPerDomainPerMinute?: number;
+    maxRequestsPerRequesterPerMinute?: number;
     maxPendingPerNode?: number;
     pendingExpirySeconds?: number;
   };
@@ -56,7 +57,8 @@ export const USAGE = `Usage: warble-component [options]
   --config FILE        JSON file with any of: service, domain, secret, secretFile, usersDomains,
                        db, logLevel, maxPostLength, maxPayloadBytes, admins, denyDomains, allowDomains,
                        limits {maxPendingPerDomainPerNode, maxRequestsPerDomainPerMinute,
-                       maxPendingPerNode, pendingExpirySeconds}
+                       maxRequestsPerRequesterPerMinute, maxPendingPerNode,
+                       pendingExpirySeconds}
   --log-level LEVEL    trace|debug|info|warn|error (default info)        (WARBLE_LOG_LEVEL)
   --help               this text`;
 
@@ -202,6 +204,7 @@ function validateService(v: unknown): string {
 const LIMIT_KEYS = [
   "maxPendingPerDomainPerNode",
   "maxRequestsPerDomainPerMinute",
+  "maxRequestsPerRequesterPerMinute",
   "maxPendingPerNode",
   "pendingExpirySeconds",
 ] as const;

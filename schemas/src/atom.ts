@@ -8,6 +8,7 @@ import { clone } from "ltx";
 import { WireError } from "./errors.js";
 import { NS_ATOM, NS_MICROBLOG, NS_THREADING } from "./ns.js";
 import { type Element, xml } from "./xml.js";
+import { decodeCharRef, REPLACEMENT_CHARACTER } from "./xml-chars.js";
 
 export type AtomTextType = "text" | "html" | "xhtml";
 
@@ -75,9 +76,19 @@ export class AtomEntryError extends WireError {
   }
 }
 
+export interface ParseEntryOptions {
+  /**
+   * What to do with an html character reference that names no XML character (`&amp;#1;`):
+   * "refuse" throws invalid-payload (what a publish gets), "replace" reads it as U+FFFD (for
+   * showing entries that are already stored or come from elsewhere). Default "refuse".
+   */
+  badCharRef?: "refuse" | "replace";
+}
+
 /** Read an Atom entry; geoloc, generator and other extensions are not represented. */
-export function parseEntry(entry: Element): MicroblogEntry {
+export function parseEntry(entry: Element, options: ParseEntryOptions = {}): MicroblogEntry {
   assertAtomEntry(entry);
+  const readText = (el: Element | undefined) => readTextConstruct(el, options.badCharRef);
   const result: MicroblogEntry = { links: [], inReplyTo: [], categories: [] };
   const text = (name: string) => entry.getChildText(name, NS_ATOM)?.trim();
   assign(result, "id", text("id"));
@@ -125,11 +136,14 @@ function pickContent(contents: Element[]): Element | undefined {
   return contents.find((c) => (c.attrs.type ?? "text") === "text") ?? contents[0];
 }
 
-function readText(el: Element | undefined): AtomText | undefined {
+function readTextConstruct(
+  el: Element | undefined,
+  badCharRef: ParseEntryOptions["badCharRef"],
+): AtomText | undefined {
   if (!el) return undefined;
   const type = el.attrs.type === "html" || el.attrs.type === "xhtml" ? el.attrs.type : "text";
   if (type === "xhtml") return { type, text: collapse(deepText(el)) };
-  if (type === "html") return { type, text: htmlToText(el.getText()) };
+  if (type === "html") return { type, text: htmlToText(el.getText(), el.name, badCharRef) };
   return { type, text: el.getText().trim() };
 }
 
@@ -150,14 +164,22 @@ const ENTITIES: Record<string, string> = {
   nbsp: " ",
 };
 
-function htmlToText(html: string): string {
+function htmlToText(
+  html: string,
+  where: string,
+  badCharRef: ParseEntryOptions["badCharRef"] = "refuse",
+): string {
   const stripped = html.replace(/<br\s*\/?>/gi, "\n").replace(/<[^>]*>/g, "");
   return stripped
     .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
-      if (name.startsWith("#x") || name.startsWith("#X"))
-        return String.fromCodePoint(Number.parseInt(name.slice(2), 16));
-      if (name.startsWith("#")) return String.fromCodePoint(Number(name.slice(1)));
-      return ENTITIES[name.toLowerCase()] ?? whole;
+      if (!name.startsWith("#")) return ENTITIES[name.toLowerCase()] ?? whole;
+      const text = decodeCharRef(name.slice(1));
+      if (text !== undefined) return text;
+      if (badCharRef === "replace") return REPLACEMENT_CHARACTER;
+      throw new AtomEntryError(
+        "invalid-payload",
+        `The html <${where}/> has the character reference ${whole.slice(0, 24)}, which names no character XML allows.`,
+      );
     })
     .trim();
 }
@@ -183,7 +205,9 @@ function readLink(el: Element): AtomLink {
 /** The post text: the content when it has text, else the title. "" when neither has any. */
 export function entryText(entry: MicroblogEntry | Element): string {
   const parsed =
-    "links" in entry && Array.isArray(entry.links) ? entry : parseEntry(entry as Element);
+    "links" in entry && Array.isArray(entry.links)
+      ? entry
+      : parseEntry(entry as Element, { badCharRef: "replace" });
   const content = parsed.content?.text ?? "";
   return content !== "" ? content : (parsed.title?.text ?? "");
 }

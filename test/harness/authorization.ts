@@ -41,6 +41,7 @@ export interface ComponentSettings {
   limits?: {
     maxPendingPerDomainPerNode?: number;
     maxRequestsPerDomainPerMinute?: number;
+    maxRequestsPerRequesterPerMinute?: number;
     maxPendingPerNode?: number;
     pendingExpirySeconds?: number;
   };

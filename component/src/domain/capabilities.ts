@@ -336,6 +336,11 @@ export interface AbuseLimits {
   maxPendingPerDomainPerNode: number;
   /** New subscription requests (pending or not) from one remote domain per minute, service-wide. */
   maxRequestsPerDomainPerMinute: number;
+  /**
+   * The same from one remote account (bare JID), so that one rogue account cannot spend its
+   * domain's whole budget and lock its legitimate users out for the minute.
+   */
+  maxRequestsPerRequesterPerMinute: number;
   /** Pending requests to one node from everyone. */
   maxPendingPerNode: number;
   /** A pending request older than this is denied ("pending-expired"). */
@@ -345,6 +350,7 @@ export interface AbuseLimits {
 export const DEFAULT_LIMITS: Readonly<AbuseLimits> = {
   maxPendingPerDomainPerNode: 10,
   maxRequestsPerDomainPerMinute: 30,
+  maxRequestsPerRequesterPerMinute: 10,
   maxPendingPerNode: 200,
   pendingTtlMs: 7 * 24 * 60 * 60 * 1000,
 };
@@ -359,6 +365,7 @@ export interface RequestCounts {
   pending: boolean;
   pendingFromDomainOnNode: number;
   requestsFromDomainLastMinute: number;
+  requestsFromRequesterLastMinute: number;
   pendingOnNode: number;
 }
 
@@ -366,6 +373,14 @@ export interface RequestCounts {
 export function checkRequestLimits(c: RequestCounts, limits: AbuseLimits): PubsubError | undefined {
   const over = (reason: RefusalReason, text: string) =>
     new PubsubError("policy-violation", { reason, text });
+  // The requester's own limit first: its refused requests are not logged, so they spend
+  // nothing of the domain's budget.
+  if (c.remote && c.requestsFromRequesterLastMinute >= limits.maxRequestsPerRequesterPerMinute) {
+    return over(
+      "limit-requests-per-requester",
+      "too many subscription requests from your account; try again in a minute",
+    );
+  }
   if (c.remote && c.requestsFromDomainLastMinute >= limits.maxRequestsPerDomainPerMinute) {
     return over(
       "limit-requests-per-minute",

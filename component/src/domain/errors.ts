@@ -10,6 +10,7 @@ export type StanzaErrorCondition =
   | "feature-not-implemented"
   | "forbidden"
   | "item-not-found"
+  | "jid-malformed"
   | "not-acceptable"
   | "not-allowed"
   | "not-authorized"
@@ -62,6 +63,7 @@ export type RefusalReason =
   | "invalid-jid"
   | "limit-pending-per-domain"
   | "limit-requests-per-minute"
+  | "limit-requests-per-requester"
   | "limit-pending-per-node"
   | "denied-by-owner"
   | "pending-expired"
@@ -80,6 +82,7 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "invalid-jid",
   "limit-pending-per-domain",
   "limit-requests-per-minute",
+  "limit-requests-per-requester",
   "limit-pending-per-node",
   "denied-by-owner",
   "pending-expired",

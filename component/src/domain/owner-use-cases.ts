@@ -7,7 +7,7 @@ import { may, mayGrantAffiliation, maySetSubscription } from "./capabilities.js"
 import { PubsubError } from "./errors.js";
 import type { Outcome, PubsubEvent } from "./events.js";
 import { createNodeFromView, trimNode } from "./item-use-cases.js";
-import { bareJid, normalizeJid } from "./jid.js";
+import { acceptJid, bareJid } from "./jid.js";
 import { validateConfigChanges } from "./node-config.js";
 import {
   asView,
@@ -117,7 +117,7 @@ export function setNodeSubscriptions(
 ): Outcome<Subscription[]> {
   const node = asView(requireNode(ctx, ref));
   check(ctx, "set-subscriptions", node, actor);
-  const normalized = changes.map((c) => ({ ...c, jid: normalizeJid(c.jid) }));
+  const normalized = changes.map((c) => ({ ...c, jid: acceptJid(c.jid) }));
   validateSubscriptionChanges(ctx, node, normalized);
   const events: PubsubEvent[] = [];
   for (const change of normalized) events.push(...applySubscriptionChange(ctx, node, change));
@@ -204,13 +204,20 @@ export function setNodeAffiliations(
   actor: string,
   ref: NodeRef,
   changes: readonly AffiliationChange[],
+  createMissing = false,
 ): Outcome<AffiliationEntry[]> {
-  const node = asView(requireNode(ctx, ref));
-  check(ctx, "set-affiliations", node, actor);
-  const normalized = changes.map((c) => ({ ...c, entity: bareJid(c.entity) }));
+  let node = createMissing ? viewNode(ctx, ref) : asView(requireNode(ctx, ref));
+  check(ctx, node.exists ? "set-affiliations" : "create", node, actor);
+  const normalized = changes.map((c) => ({ ...c, entity: bareJid(acceptJid(c.entity)) }));
   validateAffiliationChanges(ctx, node, normalized);
+  const events: PubsubEvent[] = [];
+  if (!node.exists) {
+    const created = createNodeFromView(ctx, node, node.config);
+    node = created.node;
+    events.push(created.event);
+  }
   for (const c of normalized) ctx.store.setAffiliation(node, c.entity, c.affiliation);
-  const events = reconcileSubscriptions(ctx, node);
+  events.push(...reconcileSubscriptions(ctx, node));
   return { result: getNodeAffiliations(ctx, actor, ref).result, events };
 }
 

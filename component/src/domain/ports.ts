@@ -92,10 +92,12 @@ export interface CounterStore {
   getCounters(): Record<string, number>;
 }
 
-/** Bookkeeping of new subscription requests, for the per-domain rate limit. */
+/** Bookkeeping of new subscription requests, for the per-domain and per-requester rate limits. */
 export interface RequestLogStore {
-  recordRequest(domain: string, at: number): void;
+  /** A request from `requester` (a bare JID) of `domain` at `at`. */
+  recordRequest(domain: string, requester: string, at: number): void;
   countRequestsSince(domain: string, since: number): number;
+  countRequesterRequestsSince(requester: string, since: number): number;
   /** Forget requests older than `before`. */
   pruneRequests(before: number): void;
 }

@@ -240,13 +240,18 @@ export class PubsubService {
     return this.run(() => getNodeAffiliations(this.ctx, actor, ref));
   }
 
-  /** §8.9.2 change affiliations (JIDs or whole domains), all-or-nothing; bans drop subscriptions. */
+  /**
+   * §8.9.2 change affiliations (JIDs or whole domains), all-or-nothing; bans drop subscriptions.
+   * With `createMissing` the owner's node is created first when it does not exist yet (the
+   * block command: an owner may block before posting), in the same transaction.
+   */
   setNodeAffiliations(
     actor: string,
     ref: NodeRef,
     changes: readonly AffiliationChange[],
+    createMissing = false,
   ): Outcome<AffiliationEntry[]> {
-    return this.run(() => setNodeAffiliations(this.ctx, actor, ref, changes));
+    return this.run(() => setNodeAffiliations(this.ctx, actor, ref, changes, createMissing));
   }
 
   /** §8.5 purge all items. */

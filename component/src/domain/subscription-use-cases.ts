@@ -13,7 +13,7 @@ import {
 } from "./capabilities.js";
 import { PubsubError } from "./errors.js";
 import type { Outcome, PubsubEvent } from "./events.js";
-import { bareJid, domainOf, normalizeJid } from "./jid.js";
+import { acceptJid, bareJid, domainOf } from "./jid.js";
 import {
   affiliationLookup,
   asView,
@@ -49,7 +49,7 @@ export function subscribe(
   ref: NodeRef,
   req: SubscribeRequest,
 ): Outcome<Subscription> {
-  const jid = normalizeJid(req.jid);
+  const jid = acceptJid(req.jid);
   if (bareJid(jid) !== bareJid(actor)) {
     throw new PubsubError("bad-request", { pubsubCondition: "invalid-jid", reason: "invalid-jid" });
   }
@@ -97,6 +97,7 @@ function enforceRequestLimits(
   pending: boolean,
 ): void {
   const domain = domainOf(jid);
+  const requester = bareJid(jid);
   const remote = !isLocalDomain(domain, ctx.policy);
   const now = ctx.now();
   // The last minute: requests made after now - window (the bounds below are inclusive).
@@ -107,6 +108,9 @@ function enforceRequestLimits(
       pending,
       pendingFromDomainOnNode: pending ? ctx.store.countPending(node, domain) : 0,
       requestsFromDomainLastMinute: remote ? ctx.store.countRequestsSince(domain, windowStart) : 0,
+      requestsFromRequesterLastMinute: remote
+        ? ctx.store.countRequesterRequestsSince(requester, windowStart)
+        : 0,
       pendingOnNode: pending ? ctx.store.countPending(node) : 0,
     },
     ctx.limits,
@@ -114,7 +118,7 @@ function enforceRequestLimits(
   if (error) throw error;
   if (remote) {
     ctx.store.pruneRequests(windowStart);
-    ctx.store.recordRequest(domain, now);
+    ctx.store.recordRequest(domain, requester, now);
   }
 }
 
@@ -129,10 +133,11 @@ export function unsubscribe(
   ref: NodeRef,
   req: UnsubscribeRequest,
 ): Outcome<Subscription> {
+  const jid = acceptJid(req.jid);
   const node = asView(requireNode(ctx, ref));
-  const self = bareJid(req.jid) === bareJid(actor);
+  const self = bareJid(jid) === bareJid(actor);
   check(ctx, self ? "unsubscribe" : "unsubscribe-other", node, actor);
-  const sub = findSubscription(ctx, node, req.jid);
+  const sub = findSubscription(ctx, node, jid);
   if (!sub) {
     throw new PubsubError("unexpected-request", { pubsubCondition: "not-subscribed" });
   }
@@ -171,10 +176,11 @@ function optionsTarget(
   ref: NodeRef,
   req: SubscriptionOptionsRequest,
 ): { node: NodeView; sub: Subscription } {
+  const jid = acceptJid(req.jid);
   const node = asView(requireNode(ctx, ref));
-  const self = bareJid(req.jid) === bareJid(actor);
+  const self = bareJid(jid) === bareJid(actor);
   check(ctx, self ? "configure-subscription" : "configure-subscription-other", node, actor);
-  const sub = findSubscription(ctx, node, req.jid);
+  const sub = findSubscription(ctx, node, jid);
   if (!sub) {
     throw new PubsubError("unexpected-request", {
       pubsubCondition: "not-subscribed",
@@ -291,6 +297,7 @@ export function approveSubscription(
   jid: string,
   allow: boolean,
 ): Outcome<Subscription> {
+  acceptJid(jid);
   const node = asView(requireNode(ctx, ref));
   check(ctx, "approve", node, actor);
   const named = subscriptionsNamed(ctx, node, jid);

@@ -59,15 +59,12 @@ export function accountCommands({ pubsub, addresses, admins }: Deps): AdhocComma
     if (!jid) throw new StanzaError("bad-request", "the field jid is required");
     return jid;
   };
-  /** The node is created on first need: an owner may block before posting. */
-  const withNode = <T>(ctx: CommandContext, run: (ref: NodeRef) => T): T => {
-    const ref = refOf(ctx);
+  const orNone = (read: () => Subscription[]): Subscription[] => {
     try {
-      return run(ref);
+      return read();
     } catch (err) {
-      if (!(err instanceof PubsubError) || err.condition !== "item-not-found") throw err;
-      pubsub.createNode(ctx.actor, ref);
-      return run(ref);
+      if (err instanceof PubsubError && err.condition === "item-not-found") return [];
+      throw err;
     }
   };
   const answer = (name: string, allow: boolean): AdhocCommand => ({
@@ -94,9 +91,9 @@ export function accountCommands({ pubsub, addresses, admins }: Deps): AdhocComma
     form: () => jidForm(`${verb} a JID or a whole domain`, "JID or domain"),
     complete: (ctx, form) => {
       const entity = requireJid(form);
-      const { events } = withNode(ctx, (ref) =>
-        pubsub.setNodeAffiliations(ctx.actor, ref, [{ entity, affiliation }]),
-      );
+      // The node is created on first need: an owner may block before posting.
+      const changes = [{ entity, affiliation }];
+      const { events } = pubsub.setNodeAffiliations(ctx.actor, refOf(ctx), changes, true);
       return {
         note: `${entity} is ${affiliation === "outcast" ? "blocked" : "no longer blocked"}.`,
         events,
@@ -110,7 +107,8 @@ export function accountCommands({ pubsub, addresses, admins }: Deps): AdhocComma
       audience: "service",
       allowed: isLocal,
       complete: (ctx) => {
-        const subs = withNode(ctx, (ref) => pubsub.getNodeSubscriptions(ctx.actor, ref).result);
+        // A read creates nothing: a user who never posted has no node and no followers.
+        const subs = orNone(() => pubsub.getNodeSubscriptions(ctx.actor, refOf(ctx)).result);
         return listResult(
           "Followers",
           subs.filter((s) => s.state === "subscribed"),

@@ -52,6 +52,13 @@ interface Session {
 }
 
 const SESSION_TTL_MS = 10 * 60_000;
+
+/** Unfinished sessions kept: per sender (its oldest goes first) and in all. */
+export interface SessionLimits {
+  perSender: number;
+  total: number;
+}
+export const DEFAULT_SESSION_LIMITS: SessionLimits = { perSender: 10, total: 1000 };
 const cmdError = (name: string) => ({ name, xmlns: NS_COMMANDS });
 
 export class AdhocCommands implements DiscoContributor {
@@ -67,7 +74,13 @@ export class AdhocCommands implements DiscoContributor {
   constructor(
     private readonly emit: (events: PubsubEvent[]) => void,
     private readonly countRefusal: (reason: RefusalReason) => void = () => {},
+    private readonly sessionLimits: SessionLimits = DEFAULT_SESSION_LIMITS,
   ) {}
+
+  /** Unfinished sessions held now. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
 
   add(...commands: AdhocCommand[]): this {
     for (const c of commands) this.commands.set(`${c.audience} ${c.node}`, c);
@@ -155,9 +168,9 @@ export class AdhocCommands implements DiscoContributor {
       );
     const submitted = this.submittedForm(req.child);
     if (cmd.form && !submitted) {
-      const id = randomBytes(8).toString("hex");
-      this.sessions.set(id, { node, actor: ctx.actor, expires: Date.now() + SESSION_TTL_MS });
-      return this.reply(node, id, "executing", { form: cmd.form(ctx) }, true);
+      const form = cmd.form(ctx);
+      const id = this.openSession(node, ctx.actor);
+      return this.reply(node, id, "executing", { form }, true);
     }
     return this.finish(cmd, ctx, submitted, randomBytes(8).toString("hex"));
   }
@@ -233,6 +246,26 @@ export class AdhocCommands implements DiscoContributor {
       result.note && xml("note", { type: result.noteType ?? "info" }, result.note),
       result.form && buildDataForm(result.form),
     );
+  }
+
+  /**
+   * A new session. A sender over its own limit loses its oldest unfinished session; when all
+   * senders together hold the most there may be, the new one is refused (resource-constraint)
+   * rather than someone else's session ended.
+   */
+  private openSession(node: string, actor: string): string {
+    const own = [...this.sessions].filter(([, s]) => s.actor === actor);
+    for (const [id] of own.slice(0, Math.max(0, own.length - this.sessionLimits.perSender + 1)))
+      this.sessions.delete(id);
+    if (this.sessions.size >= this.sessionLimits.total) {
+      throw new StanzaError(
+        "resource-constraint",
+        "too many unfinished commands on this service; try again in a few minutes",
+      );
+    }
+    const id = randomBytes(8).toString("hex");
+    this.sessions.set(id, { node, actor, expires: Date.now() + SESSION_TTL_MS });
+    return id;
   }
 
   private dropExpired(): void {

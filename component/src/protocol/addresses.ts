@@ -13,14 +13,21 @@ export class Addresses {
     readonly usersDomains: readonly string[],
   ) {}
 
-  /** The owner u@D of the service u@C, or null when the local part names no possible user. */
+  /**
+   * The owner u@D of the service u@C, or null when the local part names no possible user. Only
+   * the canonical address of a user owns a node: "alice\40D@C" for the first users domain D is
+   * nobody's (alice@C is hers), and a user part cannot itself hold an escaped "@".
+   */
   ownerOf(local: string): string | null {
     if (!local) return null;
     const at = local.lastIndexOf("\\40");
     const user = at < 0 ? local : local.slice(0, at);
     const domain = at < 0 ? this.usersDomains[0] : local.slice(at + 3);
     if (!user || !domain || !this.usersDomains.includes(domain)) return null;
-    return `${user}@${domain}`;
+    const owner = `${user}@${domain}`;
+    return this.serviceOf(owner) === `${local.toLowerCase()}@${this.componentDomain}`
+      ? owner
+      : null;
   }
 
   /** The owner u@D of a service JID u@C (bare or full), or undefined for any other address. */
@@ -38,7 +45,7 @@ export class Addresses {
     if (at <= 0) return null;
     const user = bare.slice(0, at);
     const domain = bare.slice(at + 1);
-    if (!this.usersDomains.includes(domain)) return null;
+    if (!this.usersDomains.includes(domain) || user.includes("\\40")) return null;
     const local = domain === this.usersDomains[0] ? user : `${user}\\40${domain}`;
     return `${local}@${this.componentDomain}`;
   }

@@ -1,9 +1,15 @@
 import { createHash } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
-import { Parser } from "@xmpp/xml";
 import type { Logger } from "pino";
 import type { Element } from "../../../schemas/src/xml.js";
+import { type WriteStats, writeXml } from "../../../schemas/src/xml-writer.js";
+import {
+  DEFAULT_STANZA_LIMITS,
+  type RefusalKind,
+  type StanzaLimits,
+  StanzaParser,
+} from "./stanza-parser.js";
 
 const NS_STREAMS = "http://etherx.jabber.org/streams";
 const NS_STREAM_ERRORS = "urn:ietf:params:xml:ns:xmpp-streams";
@@ -25,13 +31,20 @@ export interface ConnectionOptions {
   maxOfflineQueue?: number;
   /** Give up on a connection attempt that has not completed the handshake by then (default 30 s). */
   handshakeTimeoutMs?: number;
+  /** Depth and size limits of an incoming stanza (DEFAULT_STANZA_LIMITS). */
+  stanzaLimits?: StanzaLimits;
+  /** Told how many forbidden characters one stanza had replaced (for the counters). */
+  onReplaced?: (count: number) => void;
 }
 
 type State = "offline" | "connecting" | "online" | "stopping";
 
 /**
  * An XEP-0114 component stream: connect, handshake, stanzas in and out, reconnect with backoff.
- * Events: "online", "offline" (reason), "stanza" (Element), "fatal" (ConnectionRefusedError).
+ * Events: "online", "offline" (reason), "stanza" (Element), "refused" (Element, RefusalKind: a
+ * stanza over the depth or size limit, kept only to its first levels), "fatal"
+ * (ConnectionRefusedError). Everything sent is written by writeXml: no character XML forbids
+ * can go out and make the server drop the stream.
  * Written on node:net and @xmpp/xml's stream parser rather than @xmpp/component: that package
  * retries a wrong secret forever at a fixed delay and answers IQs behind the handlers' backs.
  */
@@ -45,6 +58,8 @@ export class ComponentConnection extends EventEmitter {
   private offlineQueue: Element[] = [];
   /** Stanzas dropped because the offline queue was full. */
   dropped = 0;
+  /** Characters XML forbids that were replaced (U+FFFD) in what was sent. */
+  readonly written: WriteStats = { replaced: 0 };
   private readonly host: string;
   private readonly port: number;
 
@@ -98,7 +113,10 @@ export class ComponentConnection extends EventEmitter {
         socket.uncork();
       });
     }
-    return socket.write(el.toString());
+    const before = this.written.replaced;
+    const ok = socket.write(writeXml(el, this.written));
+    if (this.written.replaced > before) this.opts.onReplaced?.(this.written.replaced - before);
+    return ok;
   }
 
   /** Resolves when the socket can take more (backpressure for large fan-outs). */
@@ -139,7 +157,7 @@ export class ComponentConnection extends EventEmitter {
     socket.setKeepAlive(true, 60_000);
     socket.setEncoding("utf8");
     this.socket = socket;
-    const parser = new Parser();
+    const parser = new StanzaParser(this.opts.stanzaLimits ?? DEFAULT_STANZA_LIMITS);
     let streamId: string | null = null;
     const handshakeTimer = setTimeout(() => {
       if (this.socket === socket && this.state === "connecting")
@@ -167,6 +185,9 @@ export class ComponentConnection extends EventEmitter {
       socket.write(`<handshake>${digest}</handshake>`);
     });
     parser.on("element", (el: Element) => this.onElement(socket, el));
+    parser.on("refused", (el: Element, kind: RefusalKind) => {
+      if (this.state === "online") this.emit("refused", el, kind);
+    });
     parser.on("error", (err: Error) =>
       this.fail(socket, `bad XML from the server: ${err.message}`),
     );

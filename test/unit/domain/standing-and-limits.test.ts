@@ -105,6 +105,7 @@ describe("abuse limits", () => {
     pending: true,
     pendingFromDomainOnNode: 0,
     requestsFromDomainLastMinute: 0,
+    requestsFromRequesterLastMinute: 0,
     pendingOnNode: 0,
     ...c,
   });

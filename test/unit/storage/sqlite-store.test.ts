@@ -27,7 +27,7 @@ describe("SqliteStore on a file", () => {
       store.putSubscription({ ...sub("bob@example/phone", "pending"), options: { k: "v" } });
       store.setAffiliation(REF, "rogue.example", "outcast");
       store.incrementCounter("refused:outcast-domain", 4);
-      store.recordRequest("rogue.example", 123);
+      store.recordRequest("rogue.example", "eve@rogue.example", 123);
     });
     const before = {
       node: store.getNode(REF),

@@ -345,15 +345,19 @@ function describeCountersAndRequests(get: () => PubsubStore): void {
       store.incrementCounter("other");
       expect(store.getCounters()).toEqual({ other: 1, "refused:outcast-jid": 3 });
     });
-    it("counts requests per domain since a time and prunes old ones", () => {
+    it("counts requests per domain and per requester since a time and prunes old ones", () => {
       const store = get();
-      store.recordRequest("rogue.example", 100);
-      store.recordRequest("rogue.example", 200);
-      store.recordRequest("other.example", 200);
-      expect(store.countRequestsSince("rogue.example", 100)).toBe(2);
-      expect(store.countRequestsSince("rogue.example", 101)).toBe(1);
+      store.recordRequest("rogue.example", "eve@rogue.example", 100);
+      store.recordRequest("rogue.example", "eve@rogue.example", 200);
+      store.recordRequest("rogue.example", "joe@rogue.example", 200);
+      store.recordRequest("other.example", "eve@other.example", 200);
+      expect(store.countRequestsSince("rogue.example", 100)).toBe(3);
+      expect(store.countRequestsSince("rogue.example", 101)).toBe(2);
+      expect(store.countRequesterRequestsSince("eve@rogue.example", 100)).toBe(2);
+      expect(store.countRequesterRequestsSince("joe@rogue.example", 0)).toBe(1);
       store.pruneRequests(150);
-      expect(store.countRequestsSince("rogue.example", 0)).toBe(1);
+      expect(store.countRequestsSince("rogue.example", 0)).toBe(2);
+      expect(store.countRequesterRequestsSince("eve@rogue.example", 0)).toBe(1);
     });
   });
 }

@@ -26,6 +26,13 @@ export function readConfigForm(
   maxItemsCeiling: number,
 ): Partial<NodeConfig> {
   const expected = FORM_TYPES[mode];
+  // XEP-0004 §3.1: only a "submit" form (or "cancel", handled by the caller) answers a form.
+  if (form.type !== "submit") {
+    throw new StanzaError(
+      "bad-request",
+      `submit the configuration as a form of type 'submit', not '${form.type}'`,
+    );
+  }
   if (form.formType !== undefined && form.formType !== expected) {
     throw new StanzaError(
       "bad-request",

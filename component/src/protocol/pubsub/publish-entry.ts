@@ -72,7 +72,7 @@ function withPublished(entry: Element, published: string): Element {
 /** The <published> of a stored payload, when it has one. */
 export function publishedOf(storedPayload: string): string | undefined {
   try {
-    return parseEntry(parseXml(storedPayload)).published;
+    return parseEntry(parseXml(storedPayload), { badCharRef: "replace" }).published;
   } catch {
     return undefined;
   }

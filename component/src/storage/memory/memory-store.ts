@@ -25,7 +25,7 @@ interface State {
   subs: Map<string, Map<string, Subscription>>;
   affs: Map<string, Map<string, Affiliation>>;
   counters: Map<string, number>;
-  requests: { domain: string; at: number }[];
+  requests: { domain: string; requester: string; at: number }[];
 }
 
 const key = (ref: NodeRef): string => `${ref.service}\u0000${ref.node}`;
@@ -217,8 +217,11 @@ export class MemoryStore implements PubsubStore {
   getCounters(): Record<string, number> {
     return Object.fromEntries(this.s.counters);
   }
-  recordRequest(domain: string, at: number): void {
-    this.s.requests.push({ domain, at });
+  recordRequest(domain: string, requester: string, at: number): void {
+    this.s.requests.push({ domain, requester, at });
+  }
+  countRequesterRequestsSince(requester: string, since: number): number {
+    return this.s.requests.filter((r) => r.requester === requester && r.at >= since).length;
   }
   countRequestsSince(domain: string, since: number): number {
     return this.s.requests.filter((r) => r.domain === domain && r.at >= since).length;

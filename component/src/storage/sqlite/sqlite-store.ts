@@ -262,8 +262,11 @@ export class SqliteStore implements PubsubStore {
     const rows = this.q.listCounters.all() as { name: string; value: number }[];
     return Object.fromEntries(rows.map((r) => [r.name, r.value]));
   }
-  recordRequest(domain: string, at: number): void {
-    this.q.insertRequest.run(domain, at);
+  recordRequest(domain: string, requester: string, at: number): void {
+    this.q.insertRequest.run(domain, requester, at);
+  }
+  countRequesterRequestsSince(requester: string, since: number): number {
+    return (this.q.countRequesterRequestsSince.get(requester, since) as { n: number }).n;
   }
   countRequestsSince(domain: string, since: number): number {
     return (this.q.countRequestsSince.get(domain, since) as { n: number }).n;

@@ -54,7 +54,9 @@ const SQL = {
   incrementCounter: `INSERT INTO counters (name, value) VALUES (?, ?)
     ON CONFLICT (name) DO UPDATE SET value = value + excluded.value`,
   listCounters: "SELECT name, value FROM counters ORDER BY name",
-  insertRequest: "INSERT INTO subscription_requests (domain, at) VALUES (?, ?)",
+  insertRequest: "INSERT INTO subscription_requests (domain, requester, at) VALUES (?, ?, ?)",
+  countRequesterRequestsSince:
+    "SELECT COUNT(*) AS n FROM subscription_requests WHERE requester = ? AND at >= ?",
   countRequestsSince:
     "SELECT COUNT(*) AS n FROM subscription_requests WHERE domain = ? AND at >= ?",
   pruneRequests: "DELETE FROM subscription_requests WHERE at < ?",
