@@ -18,7 +18,7 @@ const ESCAPES: Record<string, string> = {
   "\n": "&#10;",
   "\r": "&#13;",
 };
-const escape = (c: string) => ESCAPES[c] ?? c;
+const escapeChar = (c: string) => ESCAPES[c] ?? c;
 
 export interface WriteStats {
   /** Forbidden characters replaced so far. */
@@ -37,14 +37,20 @@ export function writeXml(root: Element, stats?: WriteStats): string {
   const out: string[] = [];
   const stack: Step[] = [{ open: root }];
   for (let step = stack.pop(); step !== undefined; step = stack.pop()) {
-    if ("text" in step) out.push(toXmlText(step.text, count).replace(/[&<>\r]/g, escape));
+    if ("text" in step) out.push(toXmlText(step.text, count).replace(/[&<>\r]/g, escapeChar));
     else if ("close" in step) out.push("</", step.close, ">");
     else {
       const el = step.open;
       out.push("<", el.name);
       for (const [k, v] of Object.entries(el.attrs)) {
         if (v === null || v === undefined) continue;
-        out.push(" ", k, '="', toXmlText(String(v), count).replace(/[&<>"'\t\n\r]/g, escape), '"');
+        out.push(
+          " ",
+          k,
+          '="',
+          toXmlText(String(v), count).replace(/[&<>"'\t\n\r]/g, escapeChar),
+          '"',
+        );
       }
       const children = el.children;
       if (children.length === 0) {
