@@ -45,7 +45,7 @@ type State = "offline" | "connecting" | "online" | "stopping";
  * stanza over the depth or size limit, kept only to its first levels), "fatal"
  * (ConnectionRefusedError). Everything sent is written by writeXml: no character XML forbids
  * can go out and make the server drop the stream.
- * Written on node:net and @xmpp/xml's stream parser rather than @xmpp/component: that package
+ * Written on node:net and ltx's SAX parser (stanza-parser.ts) rather than @xmpp/component: that package
  * retries a wrong secret forever at a fixed delay and answers IQs behind the handlers' backs.
  */
 export class ComponentConnection extends EventEmitter {

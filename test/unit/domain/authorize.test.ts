@@ -150,6 +150,35 @@ describe("abuse limits", () => {
     );
   });
 
+  it("refuses one remote account over its own per-minute limit, leaving its domain's budget to the others", () => {
+    const h = withPosts(["a"], {
+      limits: { maxRequestsPerDomainPerMinute: 5, maxRequestsPerRequesterPerMinute: 2 },
+    });
+    const eve = (r: number) => `eve@rogue.example/r${r}`;
+    h.service.subscribe(eve(1), NODE, { jid: eve(1) });
+    h.service.subscribe(eve(2), NODE, { jid: eve(2) });
+    for (const r of [3, 4, 5, 6, 7])
+      expectError(() => h.service.subscribe(eve(r), NODE, { jid: eve(r) }), {
+        condition: "policy-violation",
+        reason: "limit-requests-per-requester",
+      });
+    // Her refused requests spent nothing: three more accounts of her domain still get in.
+    for (const u of ["ann", "ben", "cid"]) {
+      const jid = `${u}@rogue.example`;
+      expect(h.service.subscribe(jid, NODE, { jid }).result.state).toBe("subscribed");
+    }
+    expectError(
+      () => h.service.subscribe("dan@rogue.example", NODE, { jid: "dan@rogue.example" }),
+      {
+        condition: "policy-violation",
+        reason: "limit-requests-per-minute",
+      },
+    );
+    expect(h.service.getRefusalCounts()["limit-requests-per-requester"]).toBe(5);
+    h.clock.now += RATE_WINDOW_MS;
+    expect(h.service.subscribe(eve(8), NODE, { jid: eve(8) }).result.state).toBe("subscribed");
+  });
+
   it("does not rate-limit the users domain", () => {
     const { service } = withPosts(["a"], { limits });
     for (const i of [1, 2, 3, 4, 5])

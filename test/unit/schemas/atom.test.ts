@@ -228,3 +228,45 @@ describe("completeEntry", () => {
     );
   });
 });
+
+describe("character references in html text", () => {
+  const entry = (title: string) =>
+    parseXml(`<entry xmlns='${NS_ATOM}'><title type='html'>${title}</title></entry>`);
+
+  it.each([
+    "ctl &amp;#1; char",
+    "&amp;#xFFFF;",
+    "&amp;#xFFFE;",
+    "&amp;#xD800;",
+    "&amp;#x110000;",
+    "&amp;#99999999999;",
+  ])("refuses %s with invalid-payload when an entry is stored", (title) => {
+    let caught: unknown;
+    try {
+      completeEntry(entry(title), ctx);
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(AtomEntryError);
+    expect((caught as AtomEntryError).spec()).toMatchObject({
+      condition: "bad-request",
+      pubsubCondition: "invalid-payload",
+    });
+  });
+
+  it("reads them as U+FFFD when showing an entry already stored", () => {
+    expect(entryText(entry("ctl &amp;#1; char &amp;#xFFFF; &amp;#x110000;"))).toBe(
+      "ctl \uFFFD char \uFFFD \uFFFD",
+    );
+    expect(notificationBody("alice@x", entry("&amp;#1;"))).toBe("alice@x: \uFFFD");
+  });
+
+  it("decodes every reference that names a character", () => {
+    expect(
+      parseEntry(entry("caf&amp;#233; &amp;#x1F600; &amp;amp; &amp;lt;b&amp;gt;")).title,
+    ).toEqual({
+      type: "html",
+      text: "café 😀 & <b>",
+    });
+  });
+});
