@@ -70,11 +70,17 @@ describe("kill -9 during a burst of 200 publishes", () => {
     await component.waitForLine(/"msg":"ready"/);
     alice = await connectClient(server.ports.c2s, server.usersDomain, "alice", "alice-pw");
     let killed = false;
+    let onKilled = () => {};
+    const kill = new Promise<void>((resolve) => {
+      onKilled = resolve;
+    });
     // The burst goes out in groups of 10, 5 ms apart, so the kill lands while some are unsent,
-    // some in flight and some acknowledged.
+    // some in flight and some acknowledged. The last group waits for the kill (at most 8 s):
+    // a fast component could otherwise acknowledge all of the burst in one packet first.
     const sends: Promise<void>[] = [];
     for (let n = 0; n < 200; n++) {
       if (n % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+      if (n === 190) await Promise.race([kill, new Promise((r) => setTimeout(r, 8_000))]);
       sends.push(
         alice.iq(publishIq(service, n), 8_000).then(
           (reply) => {
@@ -86,6 +92,7 @@ describe("kill -9 during a burst of 200 publishes", () => {
             if (!killed && acked.size >= 60) {
               killed = true;
               component.kill("SIGKILL");
+              onKilled();
             }
           },
           () => undefined,
