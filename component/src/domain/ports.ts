@@ -1,8 +1,10 @@
 /**
- * Storage ports of the pubsub core (after Idavoll's iidavoll.py). Synchronous on purpose:
- * better-sqlite3 is synchronous, and a use case's whole effect runs inside one `transaction`.
- * Adapters: storage/sqlite (production) and storage/memory (unit tests); both pass the one
- * contract suite in test/unit/storage/store-contract.ts.
+ * Storage ports of the pubsub core (after Idavoll's iidavoll.py): asynchronous, with the
+ * transaction passed explicitly. A use case runs inside `store.transaction(async (tx) => …)`,
+ * reads and writes through `tx` only, and awaits nothing else: load, decide, write. Adapters:
+ * storage/sqlite (the embedded default: transactions serialised on its one connection),
+ * storage/postgres (several processes on one database), storage/memory (unit tests); all pass
+ * the one contract suite in test/unit/storage/store-contract.ts.
  *
  * Conventions: JIDs are stored as given (the core passes them normalised, see normalizeJid:
  * affiliation entities bare, subscription JIDs may be full; rows written before that may have
@@ -23,14 +25,14 @@ import type {
 } from "./types.js";
 
 export interface NodeStore {
-  getNode(ref: NodeRef): NodeRecord | undefined;
+  getNode(ref: NodeRef): Promise<NodeRecord | undefined>;
   /** Create a node; the caller checked it does not exist. */
-  createNode(node: NodeRecord): void;
-  updateNodeConfig(ref: NodeRef, config: NodeConfig): void;
+  createNode(node: NodeRecord): Promise<void>;
+  updateNodeConfig(ref: NodeRef, config: NodeConfig): Promise<void>;
   /** Delete a node with its items, subscriptions and affiliations. */
-  deleteNode(ref: NodeRef): void;
+  deleteNode(ref: NodeRef): Promise<void>;
   /** Nodes of a service, by node name; without a service, every node, by service then name. */
-  listNodes(service?: string): NodeRecord[];
+  listNodes(service?: string): Promise<NodeRecord[]>;
 }
 
 export interface ItemStore {
@@ -38,81 +40,87 @@ export interface ItemStore {
    * Insert the item, or replace the item with the same id (re-publication): the replacement
    * gets a new `seq` (it becomes the newest) and keeps the original `createdAt`.
    */
-  upsertItem(ref: NodeRef, item: NewItem): Item;
+  upsertItem(ref: NodeRef, item: NewItem): Promise<Item>;
   /** Items with these ids, newest first; unknown ids are skipped. */
-  getItems(ref: NodeRef, ids: readonly string[]): Item[];
+  getItems(ref: NodeRef, ids: readonly string[]): Promise<Item[]>;
   /** A page newest first; `undefined` when `after`/`before` names an unknown item. */
-  listItems(ref: NodeRef, query: ItemQuery): ItemPage | undefined;
+  listItems(ref: NodeRef, query: ItemQuery): Promise<ItemPage | undefined>;
   /** The ids of the newest `max` items, newest first, without reading payloads (disco#items). */
-  listItemIds(ref: NodeRef, max: number): string[];
+  listItemIds(ref: NodeRef, max: number): Promise<string[]>;
   /** The newest item. */
-  getLastItem(ref: NodeRef): Item | undefined;
-  countItems(ref: NodeRef): number;
+  getLastItem(ref: NodeRef): Promise<Item | undefined>;
+  countItems(ref: NodeRef): Promise<number>;
   /** Delete these items; returns the ids that existed. */
-  deleteItems(ref: NodeRef, ids: readonly string[]): string[];
+  deleteItems(ref: NodeRef, ids: readonly string[]): Promise<string[]>;
   /** Keep the newest `keep` items; returns the deleted ids, oldest first. */
-  trimItems(ref: NodeRef, keep: number): string[];
+  trimItems(ref: NodeRef, keep: number): Promise<string[]>;
   /** Delete all items; returns how many there were. */
-  purgeItems(ref: NodeRef): number;
+  purgeItems(ref: NodeRef): Promise<number>;
 }
 
 export interface SubscriptionStore {
-  getSubscription(ref: NodeRef, jid: string): Subscription | undefined;
+  getSubscription(ref: NodeRef, jid: string): Promise<Subscription | undefined>;
   /** Insert or replace the subscription of (ref, jid). */
-  putSubscription(sub: Subscription): void;
+  putSubscription(sub: Subscription): Promise<void>;
   /** Returns whether a subscription existed. */
-  deleteSubscription(ref: NodeRef, jid: string): boolean;
+  deleteSubscription(ref: NodeRef, jid: string): Promise<boolean>;
   /** A node's subscriptions, optionally of one state, oldest first. */
-  listNodeSubscriptions(ref: NodeRef, state?: Subscription["state"]): Subscription[];
+  listNodeSubscriptions(ref: NodeRef, state?: Subscription["state"]): Promise<Subscription[]>;
   /**
    * Subscriptions at `service` (any node, or `node` only) whose JID's bare part, in lower case,
    * is `bareJid` (given in lower case).
    */
-  listSubscriptionsOf(service: string, bareJid: string, node?: string): Subscription[];
+  listSubscriptionsOf(service: string, bareJid: string, node?: string): Promise<Subscription[]>;
   /** Pending subscriptions to a node, optionally only those of JIDs at `domain`. */
-  countPending(ref: NodeRef, domain?: string): number;
+  countPending(ref: NodeRef, domain?: string): Promise<number>;
   /** Pending subscriptions created before `createdBefore` at any service, oldest first. */
-  listPendingCreatedBefore(createdBefore: number): Subscription[];
+  listPendingCreatedBefore(createdBefore: number): Promise<Subscription[]>;
 }
 
 export interface AffiliationStore {
   /** The stored affiliation of `entity` (bare JID or domain), "none" when there is none. */
-  getAffiliation(ref: NodeRef, entity: string): Affiliation;
+  getAffiliation(ref: NodeRef, entity: string): Promise<Affiliation>;
   /** Set the affiliation; "none" removes the entry. */
-  setAffiliation(ref: NodeRef, entity: string, affiliation: Affiliation): void;
+  setAffiliation(ref: NodeRef, entity: string, affiliation: Affiliation): Promise<void>;
   /** A node's entries, by entity. */
-  listNodeAffiliations(ref: NodeRef): AffiliationEntry[];
+  listNodeAffiliations(ref: NodeRef): Promise<AffiliationEntry[]>;
   /** The entries of `entity` at `service`, by node. */
-  listAffiliationsOf(service: string, entity: string): AffiliationEntry[];
+  listAffiliationsOf(service: string, entity: string): Promise<AffiliationEntry[]>;
 }
 
 /** Named counters (refusals by reason, dropped events, …). */
 export interface CounterStore {
-  incrementCounter(name: string, by?: number): void;
-  getCounters(): Record<string, number>;
+  incrementCounter(name: string, by?: number): Promise<void>;
+  getCounters(): Promise<Record<string, number>>;
 }
 
 /** Bookkeeping of new subscription requests, for the per-domain and per-requester rate limits. */
 export interface RequestLogStore {
   /** A request from `requester` (a bare JID) of `domain` at `at`. */
-  recordRequest(domain: string, requester: string, at: number): void;
-  countRequestsSince(domain: string, since: number): number;
-  countRequesterRequestsSince(requester: string, since: number): number;
+  recordRequest(domain: string, requester: string, at: number): Promise<void>;
+  countRequestsSince(domain: string, since: number): Promise<number>;
+  countRequesterRequestsSince(requester: string, since: number): Promise<number>;
   /** Forget requests older than `before`. */
-  pruneRequests(before: number): void;
+  pruneRequests(before: number): Promise<void>;
 }
 
-/** Everything the core needs from storage. */
-export interface PubsubStore
+/** What a use case reads and writes, inside one transaction. */
+export interface PubsubTx
   extends NodeStore,
     ItemStore,
     SubscriptionStore,
     AffiliationStore,
     CounterStore,
-    RequestLogStore {
+    RequestLogStore {}
+
+/** Everything the core needs from storage. */
+export interface PubsubStore {
   /**
-   * Run `fn` atomically: all of its writes commit, or (if it throws) none do. Nested calls join
-   * the outer transaction (an inner throw that is caught rolls back only the inner part).
+   * Run `fn` atomically: all of its writes commit, or (if it throws) none do; resolves with its
+   * result after the commit is durable. `fn` may be run again when the database asks for a
+   * retry (a serialisation failure on PostgreSQL), so it must do nothing but use `tx`.
    */
-  transaction<T>(fn: () => T): T;
+  transaction<T>(fn: (tx: PubsubTx) => Promise<T>): Promise<T>;
+  /** Finish what is running and close the database. */
+  close(): Promise<void>;
 }
