@@ -15,11 +15,25 @@ import {
 } from "./service-context.js";
 import type { Item, ItemPage, ItemQuery, NodeConfig, NodeRecord, NodeRef } from "./types.js";
 
+/** What the completion of a payload knows, read inside the publish's transaction. */
+export interface CompletionContext {
+  itemId: string;
+  /** The item this publish replaces (same id), when there is one. */
+  previous?: Item;
+  now: number;
+}
+
 export interface PublishRequest {
   /** The item id; generated (sortable, unique) when absent or empty. */
   id?: string;
   /** The payload XML, validated by the protocol layer. */
   payload: string;
+  /**
+   * The pure completion of the payload (XEP-0277: ids, dates, author), run inside the publish's
+   * transaction with the id chosen and the item it replaces; it may throw to refuse the item.
+   * Without it the payload is stored as given.
+   */
+  complete?: (c: CompletionContext) => string;
   /** publish-options preconditions (§7.1.5), already parsed (see parseConfigFields). */
   preconditions?: Partial<NodeConfig>;
 }
@@ -31,11 +45,11 @@ export interface PublishResult {
 }
 
 /** Create the node of `view` (not existing yet) with `config`; returns its view and event. */
-export function createNodeFromView(
+export async function createNodeFromView(
   ctx: CoreContext,
   view: NodeView,
   config: NodeConfig,
-): { node: NodeView; event: NodeCreated } {
+): Promise<{ node: NodeView; event: NodeCreated }> {
   const record = {
     service: view.service,
     node: view.node,
@@ -43,7 +57,7 @@ export function createNodeFromView(
     config,
     createdAt: ctx.now(),
   };
-  ctx.store.createNode(record);
+  await ctx.tx.createNode(record);
   return {
     node: asView(record),
     event: { type: "node-created", service: view.service, node: view.node, owner: view.owner },
@@ -51,8 +65,8 @@ export function createNodeFromView(
 }
 
 /** Trim to max_items; the retract event when the node notifies retractions. */
-export function trimNode(ctx: CoreContext, node: NodeView): ItemsRetracted[] {
-  const trimmed = ctx.store.trimItems(node, node.config.maxItems);
+export async function trimNode(ctx: CoreContext, node: NodeView): Promise<ItemsRetracted[]> {
+  const trimmed = await ctx.tx.trimItems(node, node.config.maxItems);
   if (trimmed.length === 0 || !node.config.notifyRetract) return [];
   return [
     {
@@ -61,23 +75,23 @@ export function trimNode(ctx: CoreContext, node: NodeView): ItemsRetracted[] {
       node: node.node,
       itemIds: trimmed,
       cause: "trim",
-      recipients: recipientsOf(ctx, node),
+      recipients: await recipientsOf(ctx, node),
     },
   ];
 }
 
-export function publishItem(
+export async function publishItem(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   req: PublishRequest,
-): Outcome<PublishResult> {
-  let node = viewNode(ctx, ref);
+): Promise<Outcome<PublishResult>> {
+  let node = await viewNode(ctx, ref);
   const events: PubsubEvent[] = [];
   const pre = req.preconditions ?? {};
   const created = !node.exists;
   if (node.exists) {
-    check(ctx, "publish", node, actor);
+    await check(ctx, "publish", node, actor);
     const unmet = unmetPreconditions(node.config, pre);
     if (unmet.length > 0) {
       throw new PubsubError("conflict", {
@@ -86,32 +100,48 @@ export function publishItem(
       });
     }
   } else {
-    check(ctx, "create", node, actor);
+    await check(ctx, "create", node, actor);
     validateConfigChanges(pre, ctx.maxItemsCeiling);
-    const creation = createNodeFromView(ctx, node, { ...node.config, ...pre });
+    const creation = await createNodeFromView(ctx, node, { ...node.config, ...pre });
     node = creation.node;
     events.push(creation.event);
   }
-  const now = ctx.now();
-  const id = req.id ? req.id : ctx.newItemId();
-  const item = ctx.store.upsertItem(node, {
-    id,
-    payload: req.payload,
-    publisher: bareJid(actor),
-    createdAt: now,
-    updatedAt: now,
-  });
+  const item = await storeItem(ctx, node, actor, req);
   events.push({
     type: "item-published",
     service: node.service,
     node: node.node,
     item,
-    recipients: recipientsOf(ctx, node),
+    recipients: await recipientsOf(ctx, node),
     deliverPayloads: node.config.deliverPayloads,
     includeBody: node.config.includeBody,
   });
-  events.push(...trimNode(ctx, node));
+  events.push(...(await trimNode(ctx, node)));
   return { result: { item, created }, events };
+}
+
+/** Choose the id, complete the payload with the item it replaces, and store it. */
+async function storeItem(
+  ctx: CoreContext,
+  node: NodeView,
+  actor: string,
+  req: PublishRequest,
+): Promise<Item> {
+  const now = ctx.now();
+  const id = req.id ? req.id : ctx.newItemId();
+  let payload = req.payload;
+  if (req.complete) {
+    // A generated id is new: only a client-chosen one can replace an item.
+    const previous = req.id ? (await ctx.tx.getItems(node, [id]))[0] : undefined;
+    payload = req.complete({ itemId: id, now, ...(previous ? { previous } : {}) });
+  }
+  return ctx.tx.upsertItem(node, {
+    id,
+    payload,
+    publisher: bareJid(actor),
+    createdAt: now,
+    updatedAt: now,
+  });
 }
 
 export interface RetractRequest {
@@ -120,19 +150,19 @@ export interface RetractRequest {
   notify?: boolean;
 }
 
-export function retractItem(
+export async function retractItem(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   req: RetractRequest,
-): Outcome<{ id: string }> {
-  const node = asView(requireNode(ctx, ref));
-  check(ctx, "retract-own", node, actor);
+): Promise<Outcome<{ id: string }>> {
+  const node = asView(await requireNode(ctx, ref));
+  await check(ctx, "retract-own", node, actor);
   if (!req.id) throw new PubsubError("bad-request", { pubsubCondition: "item-required" });
-  const item = ctx.store.getItems(node, [req.id])[0];
+  const item = (await ctx.tx.getItems(node, [req.id]))[0];
   if (!item) throw new PubsubError("item-not-found", { text: `no item ${req.id}` });
-  if (item.publisher !== bareJid(actor)) check(ctx, "retract-any", node, actor);
-  ctx.store.deleteItems(node, [req.id]);
+  if (item.publisher !== bareJid(actor)) await check(ctx, "retract-any", node, actor);
+  await ctx.tx.deleteItems(node, [req.id]);
   const events: PubsubEvent[] = [];
   if (req.notify === true || node.config.notifyRetract) {
     events.push({
@@ -141,7 +171,7 @@ export function retractItem(
       node: node.node,
       itemIds: [req.id],
       cause: "retract",
-      recipients: recipientsOf(ctx, node),
+      recipients: await recipientsOf(ctx, node),
     });
   }
   return { result: { id: req.id }, events };
@@ -156,16 +186,16 @@ export interface GetItemsRequest {
   rsm?: ItemQuery;
 }
 
-export function getItems(
+export async function getItems(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   req: GetItemsRequest = {},
-): Outcome<ItemPage> {
-  const node = asView(requireNode(ctx, ref));
-  check(ctx, "retrieve-items", node, actor);
+): Promise<Outcome<ItemPage>> {
+  const node = asView(await requireNode(ctx, ref));
+  await check(ctx, "retrieve-items", node, actor);
   if (req.ids && req.ids.length > 0) {
-    const items = ctx.store.getItems(node, req.ids);
+    const items = await ctx.tx.getItems(node, req.ids);
     return {
       result: { items, count: items.length, ...(items.length ? { firstIndex: 0 } : {}) },
       events: [],
@@ -177,7 +207,7 @@ export function getItems(
   }
   const query: ItemQuery = { ...req.rsm };
   if (limits.length > 0) query.max = Math.min(...limits);
-  const page = ctx.store.listItems(node, query);
+  const page = await ctx.tx.listItems(node, query);
   if (!page)
     throw new PubsubError("item-not-found", { text: "the paging anchor item does not exist" });
   return { result: page, events: [] };
@@ -197,19 +227,19 @@ export interface NodeDiscovery {
  * their payloads, only when the actor may "retrieve-items". A disco answer refuses nothing, so
  * nothing is counted.
  */
-export function discoverNode(
+export async function discoverNode(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   maxItemIds = 0,
-): Outcome<NodeDiscovery | undefined> {
-  const record = ctx.store.getNode(ref);
+): Promise<Outcome<NodeDiscovery | undefined>> {
+  const record = await ctx.tx.getNode(ref);
   if (!record) return { result: undefined, events: [] };
   const node = asView(record);
-  if (verdictFor(ctx, "discover", node, actor).kind === "refuse") {
+  if ((await verdictFor(ctx, "discover", node, actor)).kind === "refuse") {
     return { result: undefined, events: [] };
   }
-  const readable = verdictFor(ctx, "retrieve-items", node, actor).kind !== "refuse";
-  const itemIds = readable && maxItemIds > 0 ? ctx.store.listItemIds(node, maxItemIds) : [];
+  const readable = (await verdictFor(ctx, "retrieve-items", node, actor)).kind !== "refuse";
+  const itemIds = readable && maxItemIds > 0 ? await ctx.tx.listItemIds(node, maxItemIds) : [];
   return { result: { node: record, itemIds }, events: [] };
 }

@@ -34,67 +34,71 @@ import {
   type SubscriptionState,
 } from "./types.js";
 
-export function createNode(
+export async function createNode(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   config: Partial<NodeConfig> = {},
-): Outcome<NodeRecord> {
-  const view = viewNode(ctx, ref);
-  check(ctx, "create", view, actor);
+): Promise<Outcome<NodeRecord>> {
+  const view = await viewNode(ctx, ref);
+  await check(ctx, "create", view, actor);
   if (view.exists) throw new PubsubError("conflict", { text: `node ${ref.node} exists` });
   validateConfigChanges(config, ctx.maxItemsCeiling);
-  const { node, event } = createNodeFromView(ctx, view, { ...view.config, ...config });
-  return { result: requireNode(ctx, node), events: [event] };
+  const { node, event } = await createNodeFromView(ctx, view, { ...view.config, ...config });
+  return { result: await requireNode(ctx, node), events: [event] };
 }
 
 /** The node's configuration; its owner gets the defaults before the node exists. */
-export function getNodeConfig(ctx: CoreContext, actor: string, ref: NodeRef): Outcome<NodeConfig> {
-  const view = viewNode(ctx, ref);
-  check(ctx, "get-configuration", view, actor);
+export async function getNodeConfig(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+): Promise<Outcome<NodeConfig>> {
+  const view = await viewNode(ctx, ref);
+  await check(ctx, "get-configuration", view, actor);
   return { result: view.config, events: [] };
 }
 
-export function configureNode(
+export async function configureNode(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   changes: Partial<NodeConfig>,
-): Outcome<NodeConfig> {
-  let node = viewNode(ctx, ref);
-  check(ctx, node.exists ? "configure" : "create", node, actor);
+): Promise<Outcome<NodeConfig>> {
+  let node = await viewNode(ctx, ref);
+  await check(ctx, node.exists ? "configure" : "create", node, actor);
   validateConfigChanges(changes, ctx.maxItemsCeiling);
   const config: NodeConfig = { ...node.config, ...changes };
   const events: PubsubEvent[] = [];
   if (node.exists) {
-    ctx.store.updateNodeConfig(node, config);
+    await ctx.tx.updateNodeConfig(node, config);
     node = { ...node, config };
   } else {
-    const created = createNodeFromView(ctx, node, config);
+    const created = await createNodeFromView(ctx, node, config);
     node = created.node;
     events.push(created.event);
   }
-  events.push(...reconcileSubscriptions(ctx, node), ...trimNode(ctx, node));
+  events.push(...(await reconcileSubscriptions(ctx, node)), ...(await trimNode(ctx, node)));
   if (config.notifyConfig) {
     events.push({
       type: "configuration-changed",
       ...ref,
       config,
-      recipients: recipientsOf(ctx, node),
+      recipients: await recipientsOf(ctx, node),
       deliverPayloads: config.deliverPayloads,
     });
   }
   return { result: config, events };
 }
 
-export function getNodeSubscriptions(
+export async function getNodeSubscriptions(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
-): Outcome<Subscription[]> {
-  const node = asView(requireNode(ctx, ref));
-  check(ctx, "get-subscriptions", node, actor);
-  return { result: ctx.store.listNodeSubscriptions(node), events: [] };
+): Promise<Outcome<Subscription[]>> {
+  const node = asView(await requireNode(ctx, ref));
+  await check(ctx, "get-subscriptions", node, actor);
+  return { result: await ctx.tx.listNodeSubscriptions(node), events: [] };
 }
 
 export interface SubscriptionChange {
@@ -109,26 +113,27 @@ export interface SubscriptionChange {
  * policy refuses, a JID it would not let subscribe, e.g. banned or off the whitelist) fails the
  * whole request with not-acceptable, a JID listed twice with bad-request; nothing changes.
  */
-export function setNodeSubscriptions(
+export async function setNodeSubscriptions(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   changes: readonly SubscriptionChange[],
-): Outcome<Subscription[]> {
-  const node = asView(requireNode(ctx, ref));
-  check(ctx, "set-subscriptions", node, actor);
+): Promise<Outcome<Subscription[]>> {
+  const node = asView(await requireNode(ctx, ref));
+  await check(ctx, "set-subscriptions", node, actor);
   const normalized = changes.map((c) => ({ ...c, jid: acceptJid(c.jid) }));
-  validateSubscriptionChanges(ctx, node, normalized);
+  await validateSubscriptionChanges(ctx, node, normalized);
   const events: PubsubEvent[] = [];
-  for (const change of normalized) events.push(...applySubscriptionChange(ctx, node, change));
-  return { result: ctx.store.listNodeSubscriptions(node), events };
+  for (const change of normalized)
+    events.push(...(await applySubscriptionChange(ctx, node, change)));
+  return { result: await ctx.tx.listNodeSubscriptions(node), events };
 }
 
-function validateSubscriptionChanges(
+async function validateSubscriptionChanges(
   ctx: CoreContext,
   node: NodeView,
   changes: readonly SubscriptionChange[],
-): void {
+): Promise<void> {
   const seen = new Set<string>();
   for (const { jid, state } of changes) {
     if (seen.has(jid)) throw new PubsubError("bad-request", { text: `${jid} is listed twice` });
@@ -136,7 +141,7 @@ function validateSubscriptionChanges(
     if (!SUBSCRIPTION_STATES.includes(state)) {
       throw new PubsubError("not-acceptable", { text: `unknown subscription state "${state}"` });
     }
-    const current = findSubscription(ctx, node, jid)?.state ?? "none";
+    const current = (await findSubscription(ctx, node, jid))?.state ?? "none";
     const change = maySetSubscription(current, state);
     if (change.kind === "refuse") {
       throw new PubsubError(change.error.condition, {
@@ -146,7 +151,7 @@ function validateSubscriptionChanges(
     }
     if (state === "none") continue;
     const verdict = may("subscribe", {
-      standing: standingOf(ctx, node, jid),
+      standing: await standingOf(ctx, node, jid),
       accessModel: node.config.accessModel,
       publishModel: node.config.publishModel,
       subscription: "none",
@@ -159,32 +164,32 @@ function validateSubscriptionChanges(
   }
 }
 
-function applySubscriptionChange(
+async function applySubscriptionChange(
   ctx: CoreContext,
   node: NodeView,
   change: SubscriptionChange,
-): PubsubEvent[] {
-  const existing = findSubscription(ctx, node, change.jid);
+): Promise<PubsubEvent[]> {
+  const existing = await findSubscription(ctx, node, change.jid);
   if (change.state === "none") {
     if (!existing) return [];
-    ctx.store.deleteSubscription(node, existing.jid);
+    await ctx.tx.deleteSubscription(node, existing.jid);
     return [subscriptionChanged(node, existing, "none", "owner")];
   }
   // The policy let only approvals through: an existing pending or active subscription.
   if (!existing || existing.state === change.state) return [];
-  return activate(ctx, node, existing, "owner");
+  return await activate(ctx, node, existing, "owner");
 }
 
 /** The node's affiliations; the owner first (implicit, always present). */
-export function getNodeAffiliations(
+export async function getNodeAffiliations(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
-): Outcome<AffiliationEntry[]> {
-  const node = asView(requireNode(ctx, ref));
-  check(ctx, "get-affiliations", node, actor);
+): Promise<Outcome<AffiliationEntry[]>> {
+  const node = asView(await requireNode(ctx, ref));
+  await check(ctx, "get-affiliations", node, actor);
   const owner: AffiliationEntry = { ...ref, entity: node.owner, affiliation: "owner" };
-  const rest = ctx.store.listNodeAffiliations(node).filter((e) => e.entity !== node.owner);
+  const rest = (await ctx.tx.listNodeAffiliations(node)).filter((e) => e.entity !== node.owner);
   return { result: [owner, ...rest], events: [] };
 }
 
@@ -199,33 +204,33 @@ export interface AffiliationChange {
  * ownership (not-acceptable). Then every subscription is re-checked: bans remove subscriptions
  * and pending requests, member-or-better approves pending requests (§8.7 note).
  */
-export function setNodeAffiliations(
+export async function setNodeAffiliations(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   changes: readonly AffiliationChange[],
   createMissing = false,
-): Outcome<AffiliationEntry[]> {
-  let node = createMissing ? viewNode(ctx, ref) : asView(requireNode(ctx, ref));
-  check(ctx, node.exists ? "set-affiliations" : "create", node, actor);
+): Promise<Outcome<AffiliationEntry[]>> {
+  let node = createMissing ? await viewNode(ctx, ref) : asView(await requireNode(ctx, ref));
+  await check(ctx, node.exists ? "set-affiliations" : "create", node, actor);
   const normalized = changes.map((c) => ({ ...c, entity: bareJid(acceptJid(c.entity)) }));
-  validateAffiliationChanges(ctx, node, normalized);
+  await validateAffiliationChanges(ctx, node, normalized);
   const events: PubsubEvent[] = [];
   if (!node.exists) {
-    const created = createNodeFromView(ctx, node, node.config);
+    const created = await createNodeFromView(ctx, node, node.config);
     node = created.node;
     events.push(created.event);
   }
-  for (const c of normalized) ctx.store.setAffiliation(node, c.entity, c.affiliation);
-  events.push(...reconcileSubscriptions(ctx, node));
-  return { result: getNodeAffiliations(ctx, actor, ref).result, events };
+  for (const c of normalized) await ctx.tx.setAffiliation(node, c.entity, c.affiliation);
+  events.push(...(await reconcileSubscriptions(ctx, node)));
+  return { result: (await getNodeAffiliations(ctx, actor, ref)).result, events };
 }
 
-function validateAffiliationChanges(
+async function validateAffiliationChanges(
   ctx: CoreContext,
   node: NodeView,
   changes: readonly AffiliationChange[],
-): void {
+): Promise<void> {
   const seen = new Set<string>();
   for (const { entity, affiliation } of changes) {
     if (seen.has(entity))
@@ -243,26 +248,30 @@ function validateAffiliationChanges(
   }
 }
 
-export function purgeNode(
+export async function purgeNode(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
-): Outcome<{ purged: number }> {
-  const node = asView(requireNode(ctx, ref));
-  check(ctx, "purge", node, actor);
-  const purged = ctx.store.purgeItems(node);
+): Promise<Outcome<{ purged: number }>> {
+  const node = asView(await requireNode(ctx, ref));
+  await check(ctx, "purge", node, actor);
+  const purged = await ctx.tx.purgeItems(node);
   const events: PubsubEvent[] = node.config.notifyRetract
-    ? [{ type: "node-purged", ...ref, recipients: recipientsOf(ctx, node) }]
+    ? [{ type: "node-purged", ...ref, recipients: await recipientsOf(ctx, node) }]
     : [];
   return { result: { purged }, events };
 }
 
-export function deleteNode(ctx: CoreContext, actor: string, ref: NodeRef): Outcome<NodeRecord> {
-  const record = requireNode(ctx, ref);
+export async function deleteNode(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+): Promise<Outcome<NodeRecord>> {
+  const record = await requireNode(ctx, ref);
   const node = asView(record);
-  check(ctx, "delete", node, actor);
-  const recipients = recipientsOf(ctx, node, "delete");
-  ctx.store.deleteNode(node);
+  await check(ctx, "delete", node, actor);
+  const recipients = await recipientsOf(ctx, node, "delete");
+  await ctx.tx.deleteNode(node);
   const events: PubsubEvent[] = node.config.notifyDelete
     ? [{ type: "node-deleted", ...ref, recipients }]
     : [];

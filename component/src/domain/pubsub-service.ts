@@ -35,7 +35,7 @@ import {
   setNodeSubscriptions,
 } from "./owner-use-cases.js";
 import type { PubsubStore } from "./ports.js";
-import type { CoreContext } from "./service-context.js";
+import type { CoreContext, CoreDeps } from "./service-context.js";
 import type { SubscriptionOptions } from "./subscription-options.js";
 import {
   approveSubscription,
@@ -86,14 +86,15 @@ export interface PubsubServiceOptions {
 }
 
 export class PubsubService {
-  private readonly ctx: CoreContext;
+  private readonly deps: CoreDeps;
+  private readonly store: PubsubStore;
 
   constructor(options: PubsubServiceOptions) {
     const now = options.now ?? Date.now;
     const subIds = createItemIdGenerator(now);
     const overrides = options.defaultConfig ?? {};
-    this.ctx = {
-      store: options.store,
+    this.store = options.store;
+    this.deps = {
       now,
       newItemId: options.newItemId ?? createItemIdGenerator(now),
       newSubId: options.newSubId ?? subIds,
@@ -114,61 +115,84 @@ export class PubsubService {
 
   /** The ceiling of pubsub#max_items, for parseConfigFields. */
   get maxItemsCeiling(): number {
-    return this.ctx.maxItemsCeiling;
+    return this.deps.maxItemsCeiling;
   }
 
-  /** Run a use case atomically; count a policy refusal after the rollback. */
-  private run<T>(useCase: () => Outcome<T>): Outcome<T> {
+  /**
+   * Run a use case in one transaction: load, decide, write. A policy refusal rolls it back and
+   * is counted afterwards, in a transaction of its own.
+   */
+  private async run<T>(useCase: (ctx: CoreContext) => Promise<Outcome<T>>): Promise<Outcome<T>> {
     try {
-      return this.ctx.store.transaction(useCase);
+      return await this.store.transaction((tx) => useCase({ ...this.deps, tx }));
     } catch (err) {
-      if (err instanceof PubsubError && err.reason) this.countRefusal(err.reason);
+      if (err instanceof PubsubError && err.reason) await this.countRefusal(err.reason);
       throw err;
     }
   }
 
-  private countRefusal(reason: RefusalReason): void {
-    this.ctx.store.transaction(() => this.ctx.store.incrementCounter(`refused:${reason}`));
+  private countRefusal(reason: RefusalReason): Promise<void> {
+    return this.incrementCounter(`refused:${reason}`);
   }
 
   // ── publisher (§7) ──
 
   /** §7.1 publish; creates the node on its owner's first publish; publish-options preconditions. */
-  publishItem(actor: string, ref: NodeRef, request: PublishRequest): Outcome<PublishResult> {
-    return this.run(() => publishItem(this.ctx, actor, ref, request));
+  publishItem(
+    actor: string,
+    ref: NodeRef,
+    request: PublishRequest,
+  ): Promise<Outcome<PublishResult>> {
+    return this.run((ctx) => publishItem(ctx, actor, ref, request));
   }
 
   /** §7.2 retract one item; notifies when asked to or when pubsub#notify_retract is on. */
-  retractItem(actor: string, ref: NodeRef, request: RetractRequest): Outcome<{ id: string }> {
-    return this.run(() => retractItem(this.ctx, actor, ref, request));
+  retractItem(
+    actor: string,
+    ref: NodeRef,
+    request: RetractRequest,
+  ): Promise<Outcome<{ id: string }>> {
+    return this.run((ctx) => retractItem(ctx, actor, ref, request));
   }
 
   // ── subscriber (§6) and entity (§5) ──
 
   /** §6.5 retrieve items newest first: by ids, newest N (max_items), or RSM pages. */
-  getItems(actor: string, ref: NodeRef, request: GetItemsRequest = {}): Outcome<ItemPage> {
-    return this.run(() => getItems(this.ctx, actor, ref, request));
+  getItems(actor: string, ref: NodeRef, request: GetItemsRequest = {}): Promise<Outcome<ItemPage>> {
+    return this.run((ctx) => getItems(ctx, actor, ref, request));
   }
 
   /**
    * §5.3–§5.5 the node as XEP-0030 shows `actor`: undefined when absent or when the actor is
    * banned; the newest `maxItemIds` item ids (no payloads) only when it may retrieve items.
    */
-  discoverNode(actor: string, ref: NodeRef, maxItemIds = 0): Outcome<NodeDiscovery | undefined> {
-    return this.run(() => discoverNode(this.ctx, actor, ref, maxItemIds));
+  discoverNode(
+    actor: string,
+    ref: NodeRef,
+    maxItemIds = 0,
+  ): Promise<Outcome<NodeDiscovery | undefined>> {
+    return this.run((ctx) => discoverNode(ctx, actor, ref, maxItemIds));
   }
 
   /**
    * §6.1 subscribe: subscribed, or pending under authorize; an existing subscription is returned.
    * With options (§6.3.7) they are set on the new or existing subscription.
    */
-  subscribe(actor: string, ref: NodeRef, request: SubscribeRequest): Outcome<Subscription> {
-    return this.run(() => subscribe(this.ctx, actor, ref, request));
+  subscribe(
+    actor: string,
+    ref: NodeRef,
+    request: SubscribeRequest,
+  ): Promise<Outcome<Subscription>> {
+    return this.run((ctx) => subscribe(ctx, actor, ref, request));
   }
 
   /** §6.2 unsubscribe (also withdraws a pending request); the owner may unsubscribe others. */
-  unsubscribe(actor: string, ref: NodeRef, request: UnsubscribeRequest): Outcome<Subscription> {
-    return this.run(() => unsubscribe(this.ctx, actor, ref, request));
+  unsubscribe(
+    actor: string,
+    ref: NodeRef,
+    request: UnsubscribeRequest,
+  ): Promise<Outcome<Subscription>> {
+    return this.run((ctx) => unsubscribe(ctx, actor, ref, request));
   }
 
   /** §6.3 the options of a subscription (the sender's own, or any for the node's owner). */
@@ -176,8 +200,8 @@ export class PubsubService {
     actor: string,
     ref: NodeRef,
     request: SubscriptionOptionsRequest,
-  ): Outcome<SubscriptionWithOptions> {
-    return this.run(() => getSubscriptionOptions(this.ctx, actor, ref, request));
+  ): Promise<Outcome<SubscriptionWithOptions>> {
+    return this.run((ctx) => getSubscriptionOptions(ctx, actor, ref, request));
   }
 
   /** §6.3.5 set the options of a subscription (validated: bad-request + invalid-options). */
@@ -185,45 +209,64 @@ export class PubsubService {
     actor: string,
     ref: NodeRef,
     request: SubscriptionOptionsRequest & { options: Partial<SubscriptionOptions> },
-  ): Outcome<SubscriptionWithOptions> {
-    return this.run(() => setSubscriptionOptions(this.ctx, actor, ref, request));
+  ): Promise<Outcome<SubscriptionWithOptions>> {
+    return this.run((ctx) => setSubscriptionOptions(ctx, actor, ref, request));
   }
 
   /** §6.4 default subscription options of a node, or of the service (no node). */
-  getDefaultSubscriptionOptions(service: string, node?: string): Outcome<SubscriptionOptions> {
-    return this.run(() => getDefaultSubscriptionOptions(this.ctx, service, node));
+  getDefaultSubscriptionOptions(
+    service: string,
+    node?: string,
+  ): Promise<Outcome<SubscriptionOptions>> {
+    return this.run((ctx) => getDefaultSubscriptionOptions(ctx, service, node));
   }
 
   /** §5.6 the sender's subscriptions at a service (optionally one node). */
-  getSubscriptions(actor: string, service: string, node?: string): Outcome<Subscription[]> {
-    return this.run(() => getSubscriptions(this.ctx, actor, service, node));
+  getSubscriptions(
+    actor: string,
+    service: string,
+    node?: string,
+  ): Promise<Outcome<Subscription[]>> {
+    return this.run((ctx) => getSubscriptions(ctx, actor, service, node));
   }
 
   /** §5.7 the sender's affiliations at a service (optionally one node). */
-  getAffiliations(actor: string, service: string, node?: string): Outcome<AffiliationEntry[]> {
-    return this.run(() => getAffiliations(this.ctx, actor, service, node));
+  getAffiliations(
+    actor: string,
+    service: string,
+    node?: string,
+  ): Promise<Outcome<AffiliationEntry[]>> {
+    return this.run((ctx) => getAffiliations(ctx, actor, service, node));
   }
 
   // ── owner (§8) ──
 
   /** §8.1 create a node (conflict when it exists). */
-  createNode(actor: string, ref: NodeRef, config?: Partial<NodeConfig>): Outcome<NodeRecord> {
-    return this.run(() => createNode(this.ctx, actor, ref, config));
+  createNode(
+    actor: string,
+    ref: NodeRef,
+    config?: Partial<NodeConfig>,
+  ): Promise<Outcome<NodeRecord>> {
+    return this.run((ctx) => createNode(ctx, actor, ref, config));
   }
 
   /** §8.2 the configuration (defaults for the owner before the node exists). */
-  getNodeConfig(actor: string, ref: NodeRef): Outcome<NodeConfig> {
-    return this.run(() => getNodeConfig(this.ctx, actor, ref));
+  getNodeConfig(actor: string, ref: NodeRef): Promise<Outcome<NodeConfig>> {
+    return this.run((ctx) => getNodeConfig(ctx, actor, ref));
   }
 
   /** §8.2 configure (creates the node for its owner); re-checks subscriptions and trims. */
-  configureNode(actor: string, ref: NodeRef, changes: Partial<NodeConfig>): Outcome<NodeConfig> {
-    return this.run(() => configureNode(this.ctx, actor, ref, changes));
+  configureNode(
+    actor: string,
+    ref: NodeRef,
+    changes: Partial<NodeConfig>,
+  ): Promise<Outcome<NodeConfig>> {
+    return this.run((ctx) => configureNode(ctx, actor, ref, changes));
   }
 
   /** §8.8.1 all subscriptions of a node. */
-  getNodeSubscriptions(actor: string, ref: NodeRef): Outcome<Subscription[]> {
-    return this.run(() => getNodeSubscriptions(this.ctx, actor, ref));
+  getNodeSubscriptions(actor: string, ref: NodeRef): Promise<Outcome<Subscription[]>> {
+    return this.run((ctx) => getNodeSubscriptions(ctx, actor, ref));
   }
 
   /** §8.8.2 change subscriptions (all-or-nothing); returns the node's subscriptions after. */
@@ -231,13 +274,13 @@ export class PubsubService {
     actor: string,
     ref: NodeRef,
     changes: readonly SubscriptionChange[],
-  ): Outcome<Subscription[]> {
-    return this.run(() => setNodeSubscriptions(this.ctx, actor, ref, changes));
+  ): Promise<Outcome<Subscription[]>> {
+    return this.run((ctx) => setNodeSubscriptions(ctx, actor, ref, changes));
   }
 
   /** §8.9.1 all affiliations of a node, the owner first. */
-  getNodeAffiliations(actor: string, ref: NodeRef): Outcome<AffiliationEntry[]> {
-    return this.run(() => getNodeAffiliations(this.ctx, actor, ref));
+  getNodeAffiliations(actor: string, ref: NodeRef): Promise<Outcome<AffiliationEntry[]>> {
+    return this.run((ctx) => getNodeAffiliations(ctx, actor, ref));
   }
 
   /**
@@ -250,18 +293,18 @@ export class PubsubService {
     ref: NodeRef,
     changes: readonly AffiliationChange[],
     createMissing = false,
-  ): Outcome<AffiliationEntry[]> {
-    return this.run(() => setNodeAffiliations(this.ctx, actor, ref, changes, createMissing));
+  ): Promise<Outcome<AffiliationEntry[]>> {
+    return this.run((ctx) => setNodeAffiliations(ctx, actor, ref, changes, createMissing));
   }
 
   /** §8.5 purge all items. */
-  purgeNode(actor: string, ref: NodeRef): Outcome<{ purged: number }> {
-    return this.run(() => purgeNode(this.ctx, actor, ref));
+  purgeNode(actor: string, ref: NodeRef): Promise<Outcome<{ purged: number }>> {
+    return this.run((ctx) => purgeNode(ctx, actor, ref));
   }
 
   /** §8.4 delete the node with its items, subscriptions and affiliations. */
-  deleteNode(actor: string, ref: NodeRef): Outcome<NodeRecord> {
-    return this.run(() => deleteNode(this.ctx, actor, ref));
+  deleteNode(actor: string, ref: NodeRef): Promise<Outcome<NodeRecord>> {
+    return this.run((ctx) => deleteNode(ctx, actor, ref));
   }
 
   /** §8.6 the owner approves (allow = true) or denies a pending request. */
@@ -270,40 +313,40 @@ export class PubsubService {
     ref: NodeRef,
     jid: string,
     allow: boolean,
-  ): Outcome<Subscription> {
-    return this.run(() => approveSubscription(this.ctx, actor, ref, jid, allow));
+  ): Promise<Outcome<Subscription>> {
+    return this.run((ctx) => approveSubscription(ctx, actor, ref, jid, allow));
   }
 
   /** §8.7 pending requests at a service (one node, or all nodes the sender owns). */
-  listPending(actor: string, service: string, node?: string): Outcome<Subscription[]> {
-    return this.run(() => listPending(this.ctx, actor, service, node));
+  listPending(actor: string, service: string, node?: string): Promise<Outcome<Subscription[]>> {
+    return this.run((ctx) => listPending(ctx, actor, service, node));
   }
 
   // ── housekeeping ──
 
   /** Deny pending requests older than limits.pendingTtlMs (default 7 days). Call periodically. */
-  expirePending(): Outcome<Subscription[]> {
-    return this.run(() => expirePending(this.ctx));
+  expirePending(): Promise<Outcome<Subscription[]>> {
+    return this.run((ctx) => expirePending(ctx));
   }
 
   /** End the subscriptions the operator's deny / allow lists refuse (call at start); how many. */
-  enforceServicePolicy(): Outcome<number> {
-    return this.run(() => enforceServicePolicy(this.ctx));
+  enforceServicePolicy(): Promise<Outcome<number>> {
+    return this.run((ctx) => enforceServicePolicy(ctx));
   }
 
   /** All named counters ("refused:<reason>", …). */
-  getCounters(): Record<string, number> {
-    return this.ctx.store.getCounters();
+  getCounters(): Promise<Record<string, number>> {
+    return this.store.transaction((tx) => tx.getCounters());
   }
 
   /** Add to a named counter, e.g. "dropped:unfollowed-event" (protocol-layer statistics). */
-  incrementCounter(name: string, by = 1): void {
-    this.ctx.store.transaction(() => this.ctx.store.incrementCounter(name, by));
+  incrementCounter(name: string, by = 1): Promise<void> {
+    return this.store.transaction((tx) => tx.incrementCounter(name, by));
   }
 
   /** Refusals so far, by reason (every reason present, 0 when never refused). */
-  getRefusalCounts(): Record<RefusalReason, number> {
-    const counters = this.ctx.store.getCounters();
+  async getRefusalCounts(): Promise<Record<RefusalReason, number>> {
+    const counters = await this.getCounters();
     return Object.fromEntries(
       REFUSAL_REASONS.map((r) => [r, counters[`refused:${r}`] ?? 0]),
     ) as Record<RefusalReason, number>;

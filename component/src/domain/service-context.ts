@@ -15,7 +15,7 @@ import { PubsubError } from "./errors.js";
 import type { LastItemForSubscriber, Recipient, SubscriptionChanged } from "./events.js";
 import type { ItemIdGenerator } from "./item-id.js";
 import { bareJid, normalizeJid } from "./jid.js";
-import type { PubsubStore } from "./ports.js";
+import type { PubsubTx } from "./ports.js";
 import { chosenOptions } from "./subscription-options.js";
 import type {
   Affiliation,
@@ -26,8 +26,8 @@ import type {
   SubscriptionState,
 } from "./types.js";
 
-export interface CoreContext {
-  store: PubsubStore;
+/** What the core is given once (policy, clock, ids); a use case gets it with its transaction. */
+export interface CoreDeps {
   now: () => number;
   newItemId: ItemIdGenerator;
   newSubId: () => string;
@@ -37,6 +37,11 @@ export interface CoreContext {
   policy: ServicePolicy;
   limits: AbuseLimits;
   maxItemsCeiling: number;
+}
+
+/** One use case's view: the core's dependencies and the transaction it runs in. */
+export interface CoreContext extends CoreDeps {
+  tx: PubsubTx;
 }
 
 /** A node as the policy sees it: it may not exist yet (auto-create on the owner's publish). */
@@ -51,15 +56,15 @@ export function nodeNotFound(ref: NodeRef): PubsubError {
 }
 
 /** The stored node, or item-not-found. */
-export function requireNode(ctx: CoreContext, ref: NodeRef): NodeRecord {
-  const node = ctx.store.getNode(ref);
+export async function requireNode(ctx: CoreContext, ref: NodeRef): Promise<NodeRecord> {
+  const node = await ctx.tx.getNode(ref);
   if (!node) throw nodeNotFound(ref);
   return node;
 }
 
 /** The stored node, or the node the service's owner would get; item-not-found for no owner. */
-export function viewNode(ctx: CoreContext, ref: NodeRef): NodeView {
-  const node = ctx.store.getNode(ref);
+export async function viewNode(ctx: CoreContext, ref: NodeRef): Promise<NodeView> {
+  const node = await ctx.tx.getNode(ref);
   if (node) return { ...ref, owner: node.owner, config: node.config, exists: true };
   const owner = ctx.ownerOf(ref.service);
   if (owner === undefined) throw nodeNotFound(ref);
@@ -67,48 +72,51 @@ export function viewNode(ctx: CoreContext, ref: NodeRef): NodeView {
   return { ...ref, owner: o, config: ctx.defaultConfig(o), exists: false };
 }
 
-/** Affiliation lookup over a node's entries, read once. */
-export function affiliationLookup(ctx: CoreContext, ref: NodeRef): (entity: string) => Affiliation {
+/** Affiliation lookup over a node's entries, read once (not once per domain label). */
+export async function affiliationLookup(
+  ctx: CoreContext,
+  node: NodeView,
+): Promise<(entity: string) => Affiliation> {
+  if (!node.exists) return () => "none";
   const map = new Map<string, Affiliation>();
-  for (const e of ctx.store.listNodeAffiliations(ref)) map.set(e.entity, e.affiliation);
+  for (const e of await ctx.tx.listNodeAffiliations(node)) map.set(e.entity, e.affiliation);
   return (entity) => map.get(entity) ?? "none";
 }
 
-export function standingOf(ctx: CoreContext, node: NodeView, jid: string): Standing {
-  const lookup = node.exists
-    ? (e: string) => ctx.store.getAffiliation(node, e)
-    : () => "none" as Affiliation;
-  return resolveStanding(jid, node.owner, ctx.policy, lookup);
+export async function standingOf(ctx: CoreContext, node: NodeView, jid: string): Promise<Standing> {
+  return resolveStanding(jid, node.owner, ctx.policy, await affiliationLookup(ctx, node));
 }
 
 /**
  * The subscription of `jid` (normalised here) at the node: the one stored under that JID, or
  * one stored before JIDs were normalised under the same JID in other capitals.
  */
-export function findSubscription(
+export async function findSubscription(
   ctx: CoreContext,
   node: NodeRef,
   jid: string,
-): Subscription | undefined {
+): Promise<Subscription | undefined> {
   const wanted = normalizeJid(jid);
-  return (
-    ctx.store.getSubscription(node, wanted) ??
-    ctx.store
-      .listSubscriptionsOf(node.service, bareJid(wanted), node.node)
-      .find((s) => normalizeJid(s.jid) === wanted)
-  );
+  const exact = await ctx.tx.getSubscription(node, wanted);
+  if (exact) return exact;
+  const same = await ctx.tx.listSubscriptionsOf(node.service, bareJid(wanted), node.node);
+  return same.find((s) => normalizeJid(s.jid) === wanted);
 }
 
 /**
  * The subscriptions an owner's answer names (approve, deny): for a bare JID, every subscription
  * of that bare JID (a request made as bob@x/phone is answered as "bob@x"); for a full JID, its own.
  */
-export function subscriptionsNamed(ctx: CoreContext, node: NodeRef, jid: string): Subscription[] {
+export async function subscriptionsNamed(
+  ctx: CoreContext,
+  node: NodeRef,
+  jid: string,
+): Promise<Subscription[]> {
   const wanted = normalizeJid(jid);
   if (wanted === bareJid(wanted)) {
-    return ctx.store.listSubscriptionsOf(node.service, wanted, node.node);
+    return ctx.tx.listSubscriptionsOf(node.service, wanted, node.node);
   }
-  const sub = findSubscription(ctx, node, wanted);
+  const sub = await findSubscription(ctx, node, wanted);
   return sub ? [sub] : [];
 }
 
@@ -124,40 +132,45 @@ const STATE_RANK: Record<SubscriptionState, number> = {
  * best state among the subscriptions of its bare JID (a user subscribed as "bob@x" reads from
  * "bob@x/phone"); "none" when there is none.
  */
-export function subscriptionStateOf(
+export async function subscriptionStateOf(
   ctx: CoreContext,
   node: NodeView,
   jid: string,
-): SubscriptionState {
+): Promise<SubscriptionState> {
   if (!node.exists) return "none";
-  const exact = findSubscription(ctx, node, jid);
+  const exact = await findSubscription(ctx, node, jid);
   if (exact) return exact.state;
-  return ctx.store
-    .listSubscriptionsOf(node.service, bareJid(jid), node.node)
-    .reduce<SubscriptionState>(
-      (best, s) => (STATE_RANK[s.state] > STATE_RANK[best] ? s.state : best),
-      "none",
-    );
+  return (
+    await ctx.tx.listSubscriptionsOf(node.service, bareJid(jid), node.node)
+  ).reduce<SubscriptionState>(
+    (best, s) => (STATE_RANK[s.state] > STATE_RANK[best] ? s.state : best),
+    "none",
+  );
 }
 
 /** The policy verdict for `actor` doing `action` on `node`. */
-export function verdictFor(
+export async function verdictFor(
   ctx: CoreContext,
   action: Action,
   node: NodeView,
   actor: string,
-): Verdict {
+): Promise<Verdict> {
   return may(action, {
-    standing: standingOf(ctx, node, actor),
+    standing: await standingOf(ctx, node, actor),
     accessModel: node.config.accessModel,
     publishModel: node.config.publishModel,
-    subscription: subscriptionStateOf(ctx, node, actor),
+    subscription: await subscriptionStateOf(ctx, node, actor),
   });
 }
 
 /** Throw the refusal when `actor` may not do `action`; "pending" counts as allowed. */
-export function check(ctx: CoreContext, action: Action, node: NodeView, actor: string): void {
-  const verdict = verdictFor(ctx, action, node, actor);
+export async function check(
+  ctx: CoreContext,
+  action: Action,
+  node: NodeView,
+  actor: string,
+): Promise<void> {
+  const verdict = await verdictFor(ctx, action, node, actor);
   if (verdict.kind === "refuse") throw verdict.error;
 }
 
@@ -172,17 +185,17 @@ export function asView(node: NodeRecord): NodeView {
  * subscriptions too, and every subscription whatever its options: the subscription ends with it.
  * Each recipient carries the subscriber's own pubsub#include_body when it chose one.
  */
-export function recipientsOf(
+export async function recipientsOf(
   ctx: CoreContext,
   node: NodeView,
   purpose: "notify" | "delete" = "notify",
-): Recipient[] {
+): Promise<Recipient[]> {
   if (!node.exists) return [];
   const deleting = purpose === "delete";
-  const lookup = affiliationLookup(ctx, node);
-  const subs = ctx.store
-    .listNodeSubscriptions(node)
-    .filter((s) => s.state === "subscribed" || (deleting && s.state === "pending"));
+  const lookup = await affiliationLookup(ctx, node);
+  const subs = (await ctx.tx.listNodeSubscriptions(node)).filter(
+    (s) => s.state === "subscribed" || (deleting && s.state === "pending"),
+  );
   return subs
     .filter((s) => {
       const standing = resolveStanding(s.jid, node.owner, ctx.policy, lookup);
@@ -229,14 +242,14 @@ export function subscriptionChanged(
  * The last published item for a new subscriber, when the node sends it on subscription and the
  * subscriber did not turn pubsub#deliver off.
  */
-export function lastItemFor(
+export async function lastItemFor(
   ctx: CoreContext,
   node: NodeView,
   sub: Subscription,
-): LastItemForSubscriber[] {
+): Promise<LastItemForSubscriber[]> {
   if (!node.exists || node.config.sendLastPublishedItem === "never") return [];
   if (chosenOptions(sub).deliver === false) return [];
-  const item = ctx.store.getLastItem(node);
+  const item = await ctx.tx.getLastItem(node);
   if (!item) return [];
   return [
     {
@@ -249,4 +262,17 @@ export function lastItemFor(
       includeBody: node.config.includeBody,
     },
   ];
+}
+
+/**
+ * `flatMap` with an asynchronous step, one element after the other: the steps share one
+ * transaction, and a transaction runs its statements in order.
+ */
+export async function eachInTurn<T, R>(
+  list: readonly T[],
+  step: (item: T) => Promise<readonly R[]>,
+): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of list) out.push(...(await step(item)));
+  return out;
 }

@@ -19,6 +19,7 @@ import {
   asView,
   type CoreContext,
   check,
+  eachInTurn,
   findSubscription,
   lastItemFor,
   type NodeView,
@@ -43,29 +44,29 @@ export interface SubscribeRequest {
   options?: Partial<SubscriptionOptions>;
 }
 
-export function subscribe(
+export async function subscribe(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   req: SubscribeRequest,
-): Outcome<Subscription> {
+): Promise<Outcome<Subscription>> {
   const jid = acceptJid(req.jid);
   if (bareJid(jid) !== bareJid(actor)) {
     throw new PubsubError("bad-request", { pubsubCondition: "invalid-jid", reason: "invalid-jid" });
   }
-  const node = asView(requireNode(ctx, ref));
-  const existing = findSubscription(ctx, node, jid);
-  const verdict = verdictFor(ctx, "subscribe", node, jid);
+  const node = asView(await requireNode(ctx, ref));
+  const existing = await findSubscription(ctx, node, jid);
+  const verdict = await verdictFor(ctx, "subscribe", node, jid);
   if (verdict.kind === "refuse") throw verdict.error;
   if (req.options) validateSubscriptionOptions(req.options);
   if (existing) {
     if (!req.options) return { result: existing, events: [] };
     const configured = withOptions(existing, req.options);
-    ctx.store.putSubscription(configured);
+    await ctx.tx.putSubscription(configured);
     return { result: configured, events: [] };
   }
   const pending = verdict.kind === "pending";
-  enforceRequestLimits(ctx, node, jid, pending);
+  await enforceRequestLimits(ctx, node, jid, pending);
   const created: Subscription = {
     ...ref,
     jid,
@@ -74,7 +75,7 @@ export function subscribe(
     createdAt: ctx.now(),
   };
   const sub = req.options ? withOptions(created, req.options) : created;
-  ctx.store.putSubscription(sub);
+  await ctx.tx.putSubscription(sub);
   const events: PubsubEvent[] = pending
     ? [
         {
@@ -85,17 +86,20 @@ export function subscribe(
           owner: node.owner,
         },
       ]
-    : [subscriptionChanged(node, sub, "subscribed", "subscribe"), ...lastItemFor(ctx, node, sub)];
+    : [
+        subscriptionChanged(node, sub, "subscribed", "subscribe"),
+        ...(await lastItemFor(ctx, node, sub)),
+      ];
   return { result: sub, events };
 }
 
 /** Refuse a new request over an abuse limit (nothing stored); else log it for the rate limit. */
-function enforceRequestLimits(
+async function enforceRequestLimits(
   ctx: CoreContext,
   node: NodeView,
   jid: string,
   pending: boolean,
-): void {
+): Promise<void> {
   const domain = domainOf(jid);
   const requester = bareJid(jid);
   const remote = !isLocalDomain(domain, ctx.policy);
@@ -106,19 +110,21 @@ function enforceRequestLimits(
     {
       remote,
       pending,
-      pendingFromDomainOnNode: pending ? ctx.store.countPending(node, domain) : 0,
-      requestsFromDomainLastMinute: remote ? ctx.store.countRequestsSince(domain, windowStart) : 0,
-      requestsFromRequesterLastMinute: remote
-        ? ctx.store.countRequesterRequestsSince(requester, windowStart)
+      pendingFromDomainOnNode: pending ? await ctx.tx.countPending(node, domain) : 0,
+      requestsFromDomainLastMinute: remote
+        ? await ctx.tx.countRequestsSince(domain, windowStart)
         : 0,
-      pendingOnNode: pending ? ctx.store.countPending(node) : 0,
+      requestsFromRequesterLastMinute: remote
+        ? await ctx.tx.countRequesterRequestsSince(requester, windowStart)
+        : 0,
+      pendingOnNode: pending ? await ctx.tx.countPending(node) : 0,
     },
     ctx.limits,
   );
   if (error) throw error;
   if (remote) {
-    ctx.store.pruneRequests(windowStart);
-    ctx.store.recordRequest(domain, requester, now);
+    await ctx.tx.pruneRequests(windowStart);
+    await ctx.tx.recordRequest(domain, requester, now);
   }
 }
 
@@ -127,24 +133,24 @@ export interface UnsubscribeRequest {
   subid?: string;
 }
 
-export function unsubscribe(
+export async function unsubscribe(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   req: UnsubscribeRequest,
-): Outcome<Subscription> {
+): Promise<Outcome<Subscription>> {
   const jid = acceptJid(req.jid);
-  const node = asView(requireNode(ctx, ref));
+  const node = asView(await requireNode(ctx, ref));
   const self = bareJid(jid) === bareJid(actor);
-  check(ctx, self ? "unsubscribe" : "unsubscribe-other", node, actor);
-  const sub = findSubscription(ctx, node, jid);
+  await check(ctx, self ? "unsubscribe" : "unsubscribe-other", node, actor);
+  const sub = await findSubscription(ctx, node, jid);
   if (!sub) {
     throw new PubsubError("unexpected-request", { pubsubCondition: "not-subscribed" });
   }
   if (req.subid && req.subid !== sub.subid) {
     throw new PubsubError("not-acceptable", { pubsubCondition: "invalid-subid" });
   }
-  ctx.store.deleteSubscription(node, sub.jid);
+  await ctx.tx.deleteSubscription(node, sub.jid);
   return {
     result: { ...sub, state: "none" },
     events: [subscriptionChanged(node, sub, "none", "unsubscribe")],
@@ -170,17 +176,17 @@ export interface SubscriptionWithOptions {
  * a SubID, when given, is its SubID (not-acceptable + invalid-subid). One subscription per JID
  * and node, so a request without a SubID is never ambiguous (no subid-required).
  */
-function optionsTarget(
+async function optionsTarget(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   req: SubscriptionOptionsRequest,
-): { node: NodeView; sub: Subscription } {
+): Promise<{ node: NodeView; sub: Subscription }> {
   const jid = acceptJid(req.jid);
-  const node = asView(requireNode(ctx, ref));
+  const node = asView(await requireNode(ctx, ref));
   const self = bareJid(jid) === bareJid(actor);
-  check(ctx, self ? "configure-subscription" : "configure-subscription-other", node, actor);
-  const sub = findSubscription(ctx, node, jid);
+  await check(ctx, self ? "configure-subscription" : "configure-subscription-other", node, actor);
+  const sub = await findSubscription(ctx, node, jid);
   if (!sub) {
     throw new PubsubError("unexpected-request", {
       pubsubCondition: "not-subscribed",
@@ -194,27 +200,27 @@ function optionsTarget(
 }
 
 /** §6.3 the options of a subscription (pending or active). */
-export function getSubscriptionOptions(
+export async function getSubscriptionOptions(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   req: SubscriptionOptionsRequest,
-): Outcome<SubscriptionWithOptions> {
-  const { node, sub } = optionsTarget(ctx, actor, ref, req);
+): Promise<Outcome<SubscriptionWithOptions>> {
+  const { node, sub } = await optionsTarget(ctx, actor, ref, req);
   return { result: { subscription: sub, options: effectiveOptions(sub, node.config) }, events: [] };
 }
 
 /** §6.3.5 set options of a subscription; options not named keep their value. */
-export function setSubscriptionOptions(
+export async function setSubscriptionOptions(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   req: SubscriptionOptionsRequest & { options: Partial<SubscriptionOptions> },
-): Outcome<SubscriptionWithOptions> {
-  const { node, sub } = optionsTarget(ctx, actor, ref, req);
+): Promise<Outcome<SubscriptionWithOptions>> {
+  const { node, sub } = await optionsTarget(ctx, actor, ref, req);
   validateSubscriptionOptions(req.options);
   const configured = withOptions(sub, req.options);
-  ctx.store.putSubscription(configured);
+  await ctx.tx.putSubscription(configured);
   return {
     result: { subscription: configured, options: effectiveOptions(configured, node.config) },
     events: [],
@@ -225,13 +231,13 @@ export function setSubscriptionOptions(
  * §6.4 default subscription options: of a node (its include_body), or without a node, of any
  * node the service's owner would get (the service's default configuration).
  */
-export function getDefaultSubscriptionOptions(
+export async function getDefaultSubscriptionOptions(
   ctx: CoreContext,
   service: string,
   node?: string,
-): Outcome<SubscriptionOptions> {
+): Promise<Outcome<SubscriptionOptions>> {
   if (node !== undefined) {
-    const record = requireNode(ctx, { service, node });
+    const record = await requireNode(ctx, { service, node });
     return { result: defaultSubscriptionOptions(record.config), events: [] };
   }
   const owner = ctx.ownerOf(service);
@@ -242,44 +248,43 @@ export function getDefaultSubscriptionOptions(
 }
 
 /** The sender's subscriptions at a service (all its JIDs with the sender's bare JID). */
-export function getSubscriptions(
+export async function getSubscriptions(
   ctx: CoreContext,
   actor: string,
   service: string,
   node?: string,
-): Outcome<Subscription[]> {
-  return { result: ctx.store.listSubscriptionsOf(service, bareJid(actor), node), events: [] };
+): Promise<Outcome<Subscription[]>> {
+  return { result: await ctx.tx.listSubscriptionsOf(service, bareJid(actor), node), events: [] };
 }
 
 /** The sender's affiliations at a service: "owner" of every node it owns, plus JID entries. */
-export function getAffiliations(
+export async function getAffiliations(
   ctx: CoreContext,
   actor: string,
   service: string,
   node?: string,
-): Outcome<AffiliationEntry[]> {
+): Promise<Outcome<AffiliationEntry[]>> {
   const bare = bareJid(actor);
-  const owned: AffiliationEntry[] = ctx.store
-    .listNodes(service)
+  const owned: AffiliationEntry[] = (await ctx.tx.listNodes(service))
     .filter((n) => n.owner === bare)
     .map((n) => ({ service, node: n.node, entity: bare, affiliation: "owner" }));
-  const listed = ctx.store.listAffiliationsOf(service, bare);
+  const listed = await ctx.tx.listAffiliationsOf(service, bare);
   const all = [...owned, ...listed.filter((e) => !owned.some((o) => o.node === e.node))];
   return { result: node === undefined ? all : all.filter((e) => e.node === node), events: [] };
 }
 
 /** Make a pending or new subscription active; its events (changed + last item). */
-export function activate(
+export async function activate(
   ctx: CoreContext,
   node: NodeView,
   sub: Subscription,
   cause: "approved" | "owner",
-): PubsubEvent[] {
+): Promise<PubsubEvent[]> {
   const active: Subscription = { ...sub, state: "subscribed" };
-  ctx.store.putSubscription(active);
+  await ctx.tx.putSubscription(active);
   return [
     subscriptionChanged(node, active, "subscribed", cause),
-    ...lastItemFor(ctx, node, active),
+    ...(await lastItemFor(ctx, node, active)),
   ];
 }
 
@@ -290,17 +295,17 @@ export function activate(
  * an already active subscription is a no-op; anything else without a pending request is
  * item-not-found.
  */
-export function approveSubscription(
+export async function approveSubscription(
   ctx: CoreContext,
   actor: string,
   ref: NodeRef,
   jid: string,
   allow: boolean,
-): Outcome<Subscription> {
+): Promise<Outcome<Subscription>> {
   acceptJid(jid);
-  const node = asView(requireNode(ctx, ref));
-  check(ctx, "approve", node, actor);
-  const named = subscriptionsNamed(ctx, node, jid);
+  const node = asView(await requireNode(ctx, ref));
+  await check(ctx, "approve", node, actor);
+  const named = await subscriptionsNamed(ctx, node, jid);
   const pending = named.filter((s) => s.state === "pending");
   const first = pending[0];
   if (!first) {
@@ -313,11 +318,11 @@ export function approveSubscription(
   if (allow) {
     return {
       result: { ...first, state: "subscribed" },
-      events: pending.flatMap((s) => activate(ctx, node, s, "approved")),
+      events: await eachInTurn(pending, (s) => activate(ctx, node, s, "approved")),
     };
   }
-  for (const s of pending) ctx.store.deleteSubscription(node, s.jid);
-  ctx.store.incrementCounter("refused:denied-by-owner", pending.length);
+  for (const s of pending) await ctx.tx.deleteSubscription(node, s.jid);
+  await ctx.tx.incrementCounter("refused:denied-by-owner", pending.length);
   return {
     result: { ...first, state: "none" },
     events: pending.map((s) => subscriptionChanged(node, s, "none", "denied")),
@@ -328,39 +333,41 @@ export function approveSubscription(
  * Pending requests at a service, oldest first per node: of one node, or of every node the
  * sender may manage (forbidden when it manages none of the service's nodes).
  */
-export function listPending(
+export async function listPending(
   ctx: CoreContext,
   actor: string,
   service: string,
   node?: string,
-): Outcome<Subscription[]> {
+): Promise<Outcome<Subscription[]>> {
   const nodes =
     node === undefined
-      ? ctx.store.listNodes(service).map(asView)
-      : [asView(requireNode(ctx, { service, node }))];
-  const verdicts = nodes.map((n) => ({ n, v: verdictFor(ctx, "get-pending", n, actor) }));
+      ? (await ctx.tx.listNodes(service)).map(asView)
+      : [asView(await requireNode(ctx, { service, node }))];
+  const verdicts = await eachInTurn(nodes, async (n) => [
+    { n, v: await verdictFor(ctx, "get-pending", n, actor) },
+  ]);
   const allowed = verdicts.filter(({ v }) => v.kind !== "refuse").map(({ n }) => n);
   const refusal = verdicts[0]?.v;
   if (allowed.length === 0 && refusal?.kind === "refuse") throw refusal.error;
   return {
-    result: allowed.flatMap((n) => ctx.store.listNodeSubscriptions(n, "pending")),
+    result: await eachInTurn(allowed, (n) => ctx.tx.listNodeSubscriptions(n, "pending")),
     events: [],
   };
 }
 
 /** Deny every pending request older than the TTL (counted as refused:pending-expired). */
-export function expirePending(ctx: CoreContext): Outcome<Subscription[]> {
+export async function expirePending(ctx: CoreContext): Promise<Outcome<Subscription[]>> {
   const now = ctx.now();
-  const expired = ctx.store
-    .listPendingCreatedBefore(now - ctx.limits.pendingTtlMs + 1)
-    .filter((s) => isPendingExpired(s.createdAt, now, ctx.limits));
+  const expired = (await ctx.tx.listPendingCreatedBefore(now - ctx.limits.pendingTtlMs + 1)).filter(
+    (s) => isPendingExpired(s.createdAt, now, ctx.limits),
+  );
   const events: PubsubEvent[] = [];
   for (const sub of expired) {
-    const node = ctx.store.getNode(sub);
-    ctx.store.deleteSubscription(sub, sub.jid);
+    const node = await ctx.tx.getNode(sub);
+    await ctx.tx.deleteSubscription(sub, sub.jid);
     if (node) events.push(subscriptionChanged(asView(node), sub, "none", "expired"));
   }
-  if (expired.length > 0) ctx.store.incrementCounter("refused:pending-expired", expired.length);
+  if (expired.length > 0) await ctx.tx.incrementCounter("refused:pending-expired", expired.length);
   return { result: expired.map((s) => ({ ...s, state: "none" })), events };
 }
 
@@ -370,10 +377,11 @@ export function expirePending(ctx: CoreContext): Outcome<Subscription[]> {
  * and those the policy now refuses end as bans (the subscriber is told). Nothing to do when
  * the operator lists nothing. The result: how many subscriptions ended.
  */
-export function enforceServicePolicy(ctx: CoreContext): Outcome<number> {
+export async function enforceServicePolicy(ctx: CoreContext): Promise<Outcome<number>> {
   const { deniedDomains, allowedDomains } = ctx.policy;
   if (deniedDomains.length === 0 && allowedDomains.length === 0) return { result: 0, events: [] };
-  const events = ctx.store.listNodes().flatMap((n) => reconcileSubscriptions(ctx, asView(n)));
+  const nodes = await ctx.tx.listNodes();
+  const events = await eachInTurn(nodes, (n) => reconcileSubscriptions(ctx, asView(n)));
   const ended = events.filter((e) => e.type === "subscription-changed" && e.state === "none");
   return { result: ended.length, events };
 }
@@ -384,10 +392,13 @@ export function enforceServicePolicy(ctx: CoreContext): Outcome<number> {
  * "access-model"); allowed while pending → approved; pending while active → kept (locking an
  * account keeps its followers).
  */
-export function reconcileSubscriptions(ctx: CoreContext, node: NodeView): PubsubEvent[] {
-  const lookup = affiliationLookup(ctx, node);
+export async function reconcileSubscriptions(
+  ctx: CoreContext,
+  node: NodeView,
+): Promise<PubsubEvent[]> {
+  const lookup = await affiliationLookup(ctx, node);
   const events: PubsubEvent[] = [];
-  for (const sub of ctx.store.listNodeSubscriptions(node)) {
+  for (const sub of await ctx.tx.listNodeSubscriptions(node)) {
     const standing = resolveStanding(sub.jid, node.owner, ctx.policy, lookup);
     const verdict = may("subscribe", {
       standing,
@@ -396,11 +407,11 @@ export function reconcileSubscriptions(ctx: CoreContext, node: NodeView): Pubsub
       subscription: "none",
     });
     if (verdict.kind === "refuse") {
-      ctx.store.deleteSubscription(node, sub.jid);
+      await ctx.tx.deleteSubscription(node, sub.jid);
       const cause = standing.affiliation === "outcast" ? "banned" : "access-model";
       events.push(subscriptionChanged(node, sub, "none", cause));
     } else if (verdict.kind === "allow" && sub.state === "pending") {
-      events.push(...activate(ctx, node, sub, "approved"));
+      events.push(...(await activate(ctx, node, sub, "approved")));
     }
   }
   return events;
