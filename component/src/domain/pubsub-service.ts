@@ -51,6 +51,7 @@ import {
   type SubscriptionWithOptions,
   setSubscriptionOptions,
   subscribe,
+  subscribeWithOptions,
   type UnsubscribeRequest,
   unsubscribe,
 } from "./subscription-use-cases.js";
@@ -184,6 +185,15 @@ export class PubsubService {
     request: SubscribeRequest,
   ): Promise<Outcome<Subscription>> {
     return this.run((ctx) => subscribe(ctx, actor, ref, request));
+  }
+
+  /** §6.3.7 subscribe and configure: the subscription and the options in force, in one go. */
+  subscribeWithOptions(
+    actor: string,
+    ref: NodeRef,
+    request: SubscribeRequest,
+  ): Promise<Outcome<SubscriptionWithOptions>> {
+    return this.run((ctx) => subscribeWithOptions(ctx, actor, ref, request));
   }
 
   /** §6.2 unsubscribe (also withdraws a pending request); the owner may unsubscribe others. */

@@ -93,6 +93,24 @@ export async function subscribe(
   return { result: sub, events };
 }
 
+/**
+ * §6.3.7 subscribe and configure: the subscription with the options in force, read in the same
+ * transaction as the subscribe (not asked for again afterwards).
+ */
+export async function subscribeWithOptions(
+  ctx: CoreContext,
+  actor: string,
+  ref: NodeRef,
+  req: SubscribeRequest,
+): Promise<Outcome<SubscriptionWithOptions>> {
+  const { result, events } = await subscribe(ctx, actor, ref, req);
+  const node = await requireNode(ctx, ref);
+  return {
+    result: { subscription: result, options: effectiveOptions(result, node.config) },
+    events,
+  };
+}
+
 /** Refuse a new request over an abuse limit (nothing stored); else log it for the rate limit. */
 async function enforceRequestLimits(
   ctx: CoreContext,
