@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     allowDomains: [],
     limits: {},
   };
-  const app = App.create(config, createLogger(config.logLevel));
+  const app = await App.create(config, createLogger(config.logLevel));
   await app.run();
 
   say("");

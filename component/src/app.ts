@@ -1,25 +1,24 @@
-import type Database from "better-sqlite3";
 import type { Logger } from "pino";
 import type { Element } from "../../schemas/src/xml.js";
 import type { Config } from "./config.js";
-import type { PubsubEvent } from "./domain/events.js";
-import { createItemIdGenerator } from "./domain/item-id.js";
+import type { PubsubStore } from "./domain/ports.js";
 import { PubsubService } from "./domain/pubsub-service.js";
+import { IqCaller } from "./federation/iq-caller.js";
 import { accountCommands, getPendingCommand } from "./im/account-commands.js";
 import { AdhocCommands } from "./im/adhoc.js";
-import { type AnswerDeps, handleAuthorizationAnswer } from "./im/authorization-answers.js";
+import { registerAuthorizationAnswers } from "./im/authorization-answers.js";
 import { PresenceFace } from "./im/presence.js";
 import { Addresses } from "./protocol/addresses.js";
 import { ComponentConnection } from "./protocol/component-connection.js";
 import { registerDiscovery } from "./protocol/discovery.js";
+import { type BusEvent, EventBus } from "./protocol/event-bus.js";
 import { Notifier } from "./protocol/notifier.js";
 import { pubsubDisco } from "./protocol/pubsub/pubsub-disco.js";
 import { registerPubsub } from "./protocol/pubsub/register-pubsub.js";
 import { refusedStanzaReply } from "./protocol/refused-stanza.js";
-import { IqRouter } from "./protocol/router.js";
+import { StanzaRouter } from "./protocol/router.js";
 import { DEFAULT_STANZA_LIMITS, type RefusalKind } from "./protocol/stanza-parser.js";
-import { openDatabase } from "./storage/sqlite/open-database.js";
-import { SqliteStore } from "./storage/sqlite/sqlite-store.js";
+import { openStore } from "./storage/open-store.js";
 
 /** How often pending follow requests are checked for expiry (at most). */
 const EXPIRY_SWEEP_MS = 60_000;
@@ -29,101 +28,84 @@ function domainLimits({ pendingExpirySeconds, ...counts }: Config["limits"]) {
   return pendingExpirySeconds ? { ...counts, pendingTtlMs: pendingExpirySeconds * 1000 } : counts;
 }
 
-function createPubsubService(config: Config, db: Database.Database, addresses: Addresses) {
-  const newItemId = createItemIdGenerator();
-  const service = new PubsubService({
-    store: new SqliteStore(db),
+function createPubsubService(config: Config, store: PubsubStore, addresses: Addresses) {
+  return new PubsubService({
+    store,
     ownerOf: (jid) => addresses.ownerOfService(jid),
     policy: {
       usersDomains: config.usersDomains,
       deniedDomains: config.denyDomains,
       allowedDomains: config.allowDomains,
     },
-    newItemId,
     limits: domainLimits(config.limits),
   });
-  return { service, newItemId };
 }
 
-/**
- * Where every committed domain event goes: stanzas through the notifier, and presence for IM
- * clients, both after the IQ reply of the request that caused them.
- */
-class EventBus {
-  presence: PresenceFace | undefined;
-
-  constructor(private readonly notifier: Notifier) {}
-
-  notify(list: readonly PubsubEvent[]): void {
-    this.notifier.notify(list);
-    const changes = list.filter((ev) => ev.type === "subscription-changed");
-    const presence = this.presence;
-    if (changes.length > 0 && presence) {
-      setImmediate(() => {
-        for (const ev of changes) presence.onSubscriptionChanged(ev);
-      });
-    }
-  }
+function createConnection(config: Config, log: Logger, service: PubsubService) {
+  const { domain, service: uri, secret } = config;
+  const onReplaced = (count: number) => {
+    log.warn({ count }, "replaced characters XML forbids in an outgoing stanza");
+    void service.incrementCounter("written:replaced-chars", count).catch(() => {});
+  };
+  return new ComponentConnection({ service: uri, domain, secret, log, onReplaced });
 }
 
-/** The running service: database, connection and the handlers between them. */
+/** Every face's entries in the one dispatch table, and their listeners on the bus. */
+function wireFaces(app: {
+  config: Config;
+  service: PubsubService;
+  addresses: Addresses;
+  router: StanzaRouter;
+  bus: EventBus;
+  send: (el: Element) => void;
+}) {
+  const { config, service: pubsub, addresses, router, bus } = app;
+  const presence = new PresenceFace({ pubsub, addresses, send: app.send });
+  presence.register(router);
+  registerAuthorizationAnswers(router, { pubsub, addresses });
+  const commands = new AdhocCommands((reason) => pubsub.incrementCounter(`refused:${reason}`)).add(
+    ...accountCommands({ pubsub, addresses, admins: config.admins }),
+    getPendingCommand({ pubsub, addresses }),
+  );
+  commands.register(router);
+  registerPubsub(router, { service: pubsub, addresses, limits: config });
+  registerDiscovery(router, addresses, [pubsubDisco(pubsub), commands]);
+  bus.subscribe((events) => presence.onEvents(events));
+}
+
+/** The running service: store, connection, the dispatch table and the event bus between them. */
 export class App {
   private readonly inFlight = new Set<Promise<unknown>>();
   private accepting = true;
   private expiry: NodeJS.Timeout | undefined;
+  readonly router = new StanzaRouter();
+  readonly bus: EventBus;
+  readonly notifier: Notifier;
+  readonly caller: IqCaller;
 
   private constructor(
     readonly config: Config,
     readonly log: Logger,
-    readonly db: Database.Database,
-    readonly connection: ComponentConnection,
-    readonly router: IqRouter,
-    readonly notifier: Notifier,
+    readonly store: PubsubStore,
     readonly service: PubsubService,
-    private readonly events: EventBus,
-    private readonly presence: PresenceFace,
-    private readonly answers: AnswerDeps,
-  ) {}
+    readonly connection: ComponentConnection,
+  ) {
+    const addresses = new Addresses(config.domain, config.usersDomains);
+    const send = (el: Element) => connection.send(el);
+    this.bus = new EventBus(log);
+    this.notifier = new Notifier(connection, addresses, log);
+    this.bus.subscribe((events) => this.notifier.notify(events));
+    this.caller = new IqCaller({ send });
+    this.router.onResponses(this.caller);
+    wireFaces({ config, service, addresses, router: this.router, bus: this.bus, send });
+  }
 
   /** Open the store and wire the handlers; nothing is connected yet (see run()). */
-  static create(config: Config, log: Logger): App {
-    const db = openDatabase(config.db);
+  static async create(config: Config, log: Logger): Promise<App> {
+    const store = await openStore(config.db, log);
     const addresses = new Addresses(config.domain, config.usersDomains);
-    const { domain, service: uri, secret } = config;
-    const { service, newItemId } = createPubsubService(config, db, addresses);
-    const onReplaced = (count: number) => {
-      log.warn({ count }, "replaced characters XML forbids in an outgoing stanza");
-      service.incrementCounter("written:replaced-chars", count);
-    };
-    const connection = new ComponentConnection({ service: uri, domain, secret, log, onReplaced });
-    const notifier = new Notifier(connection, addresses, log);
-    const events = new EventBus(notifier);
-    const emit = (e: readonly PubsubEvent[]) => events.notify(e);
-    const send = (el: Element) => connection.send(el);
-    const faceDeps = { pubsub: service, addresses, send, emit };
-    events.presence = new PresenceFace(faceDeps);
-    const router = new IqRouter();
-    const commands = new AdhocCommands(emit, (reason) =>
-      service.incrementCounter(`refused:${reason}`),
-    ).add(
-      ...accountCommands({ pubsub: service, addresses, admins: config.admins }),
-      getPendingCommand({ pubsub: service, addresses }),
-    );
-    commands.register(router);
-    registerPubsub(router, { service, addresses, newItemId, limits: config, events });
-    registerDiscovery(router, addresses, [pubsubDisco(service), commands]);
-    const app = new App(
-      config,
-      log,
-      db,
-      connection,
-      router,
-      notifier,
-      service,
-      events,
-      events.presence,
-      faceDeps,
-    );
+    const service = createPubsubService(config, store, addresses);
+    const app = new App(config, log, store, service, createConnection(config, log, service));
     app.listen();
     return app;
   }
@@ -137,53 +119,32 @@ export class App {
     const { connection, log, config } = this;
     connection.on("stanza", (el: Element) => this.onStanza(el));
     connection.on("refused", (el: Element, kind: RefusalKind) => this.onRefused(el, kind));
-    connection.once("online", () => this.enforceServicePolicy());
+    connection.once("online", () => this.housekeep(() => this.service.enforceServicePolicy()));
     connection.on("online", () =>
       log.info({ domain: config.domain, service: config.service }, "ready"),
     );
     connection.on("offline", (reason: string) => log.warn({ reason }, "disconnected"));
     const ttlMs = (config.limits.pendingExpirySeconds ?? 3600) * 1000;
-    this.expiry = setInterval(() => this.expirePending(), Math.min(EXPIRY_SWEEP_MS, ttlMs / 2));
+    const sweep = () => this.housekeep(() => this.service.expirePending());
+    this.expiry = setInterval(sweep, Math.min(EXPIRY_SWEEP_MS, ttlMs / 2));
     this.expiry.unref();
   }
 
-  /** The operator's lists may have changed since the last run: apply them to what is stored. */
-  private enforceServicePolicy(): void {
-    try {
-      const { result, events } = this.service.enforceServicePolicy();
-      if (result > 0) this.log.info({ ended: result }, "operator policy ended subscriptions");
-      this.events.notify(events);
-    } catch (err) {
-      this.log.error({ err }, "applying the operator policy to subscriptions failed");
-    }
+  /** A job of the service's own (operator policy at start, expiry): its events go on the bus. */
+  private housekeep(job: () => Promise<{ events: readonly BusEvent[] }>): void {
+    this.track(job().then(({ events }) => this.bus.publish(events)));
   }
 
-  private expirePending(): void {
-    try {
-      this.events.notify(this.service.expirePending().events);
-    } catch (err) {
-      this.log.error({ err }, "expiring pending requests failed");
-    }
-  }
-
+  /** Every stanza: route it, send what it produced, then hand its events to the bus. */
   private onStanza(el: Element): void {
     if (!this.accepting) return;
     const log = this.log.child({ from: el.attrs.from, to: el.attrs.to, id: el.attrs.id });
-    if (el.name === "presence" || el.name === "message") {
-      // Nothing a remote sender writes may escape as an exception and stop the process.
-      try {
-        if (el.name === "presence") this.presence.handle(el, log);
-        else if (el.attrs.type !== "error") handleAuthorizationAnswer(el, this.answers, log);
-      } catch (err) {
-        log.error({ err }, `${el.name} handling failed`);
-      }
-      return;
-    }
-    if (el.name !== "iq" || (el.attrs.type !== "get" && el.attrs.type !== "set")) return;
-    const work = this.router.dispatch(el, log).then((reply) => {
-      this.connection.send(reply);
-    });
-    this.track(work);
+    this.track(
+      this.router.route(el, log).then(({ replies, events }) => {
+        for (const reply of replies) this.connection.send(reply);
+        this.bus.publish(events);
+      }),
+    );
   }
 
   /** A stanza over the parser's depth or size limit: answered (IQs), logged and counted. */
@@ -191,11 +152,7 @@ export class App {
     if (!this.accepting) return;
     const { from, to, id } = el.attrs;
     this.log.info({ from, to, id, kind }, `refused a ${el.name} over the stanza ${kind} limit`);
-    try {
-      this.service.incrementCounter(`refused-stanza:${kind}`);
-    } catch (err) {
-      this.log.error({ err }, "counting a refused stanza failed");
-    }
+    this.track(this.service.incrementCounter(`refused-stanza:${kind}`));
     const reply = refusedStanzaReply(el, kind, DEFAULT_STANZA_LIMITS);
     if (reply) this.connection.send(reply);
   }
@@ -211,9 +168,10 @@ export class App {
     this.accepting = false;
     clearInterval(this.expiry);
     await Promise.allSettled([...this.inFlight]);
+    this.caller.cancelAll("the component is stopping");
     // A server that stops reading must not hold the shutdown forever.
     await Promise.race([this.notifier.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
     await this.connection.stop();
-    this.db.close();
+    await this.store.close();
   }
 }

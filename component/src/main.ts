@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   let app: App;
   try {
-    app = App.create(config, log);
+    app = await App.create(config, log);
   } catch (err) {
     if (err instanceof DatabaseOpenError) fail(err.message, 2);
     if (err instanceof DatabaseVersionError) fail(err.message, 1);

@@ -11,7 +11,7 @@ import { PubsubError, type RefusalReason } from "../domain/errors.js";
 import type { PubsubEvent } from "../domain/events.js";
 import { bareJid } from "../domain/jid.js";
 import type { DiscoContributor } from "../protocol/discovery.js";
-import type { IqRequest, IqRouter } from "../protocol/router.js";
+import type { IqAnswer, IqRequest, StanzaRouter } from "../protocol/router.js";
 import { StanzaError } from "../protocol/stanza-error.js";
 
 /** Who runs a command, and where. */
@@ -29,8 +29,8 @@ export interface CommandResult {
   note?: string;
   noteType?: "info" | "warn" | "error";
   form?: DataForm;
-  /** Domain events to turn into stanzas (after the domain committed). */
-  events?: PubsubEvent[];
+  /** Domain events of what the command did (the bus sends them on after the reply). */
+  events?: readonly PubsubEvent[];
 }
 
 export interface AdhocCommand {
@@ -42,7 +42,7 @@ export interface AdhocCommand {
   allowed(ctx: CommandContext): boolean;
   /** First stage: the form to fill. Absent: the command completes at once. */
   form?(ctx: CommandContext): DataForm;
-  complete(ctx: CommandContext, submitted: DataForm | undefined): CommandResult;
+  complete(ctx: CommandContext, submitted: DataForm | undefined): Promise<CommandResult>;
 }
 
 interface Session {
@@ -72,8 +72,7 @@ export class AdhocCommands implements DiscoContributor {
    * that its sender may not run is a policy refusal like any other, logged and counted.
    */
   constructor(
-    private readonly emit: (events: PubsubEvent[]) => void,
-    private readonly countRefusal: (reason: RefusalReason) => void = () => {},
+    private readonly countRefusal: (reason: RefusalReason) => Promise<void> = async () => {},
     private readonly sessionLimits: SessionLimits = DEFAULT_SESSION_LIMITS,
   ) {}
 
@@ -87,7 +86,7 @@ export class AdhocCommands implements DiscoContributor {
     return this;
   }
 
-  register(router: IqRouter): void {
+  register(router: StanzaRouter): void {
     router.on("set", NS_COMMANDS, "command", "both", (req) => this.execute(req));
   }
 
@@ -128,7 +127,7 @@ export class AdhocCommands implements DiscoContributor {
     ];
   }
 
-  private execute(req: IqRequest): Element {
+  private async execute(req: IqRequest): Promise<IqAnswer> {
     const ctx: CommandContext = {
       from: req.from,
       actor: bareJid(req.from),
@@ -144,7 +143,7 @@ export class AdhocCommands implements DiscoContributor {
     if (!cmd) throw new StanzaError("item-not-found", `no command ${node} here`);
     if (!cmd.allowed(ctx)) {
       const reason = "insufficient-privileges";
-      this.countRefusal(reason);
+      await this.countRefusal(reason);
       throw new PubsubError("forbidden", { reason, text: `you may not run ${cmd.name}` });
     }
     if (!["execute", "complete", "next", "prev", "cancel"].includes(action)) {
@@ -170,18 +169,18 @@ export class AdhocCommands implements DiscoContributor {
     if (cmd.form && !submitted) {
       const form = cmd.form(ctx);
       const id = this.openSession(node, ctx.actor);
-      return this.reply(node, id, "executing", { form }, true);
+      return { payload: this.reply(node, id, "executing", { form }, true) };
     }
     return this.finish(cmd, ctx, submitted, randomBytes(8).toString("hex"));
   }
 
-  private continueSession(
+  private async continueSession(
     req: IqRequest,
     cmd: AdhocCommand,
     ctx: CommandContext,
     id: string,
     action: string,
-  ): Element {
+  ): Promise<IqAnswer> {
     const session = this.sessions.get(id);
     if (!session || session.node !== cmd.node || session.actor !== ctx.actor) {
       throw new StanzaError(
@@ -193,7 +192,7 @@ export class AdhocCommands implements DiscoContributor {
       );
     }
     this.sessions.delete(id);
-    if (action === "cancel") return this.reply(cmd.node, id, "canceled", {}, false);
+    if (action === "cancel") return { payload: this.reply(cmd.node, id, "canceled", {}, false) };
     if (action === "prev")
       throw new StanzaError(
         "bad-request",
@@ -214,15 +213,17 @@ export class AdhocCommands implements DiscoContributor {
     return this.finish(cmd, ctx, submitted, id);
   }
 
-  private finish(
+  private async finish(
     cmd: AdhocCommand,
     ctx: CommandContext,
     submitted: DataForm | undefined,
     id: string,
-  ): Element {
-    const result = cmd.complete(ctx, submitted);
-    if (result.events?.length) this.emit(result.events);
-    return this.reply(cmd.node, id, "completed", result, false);
+  ): Promise<IqAnswer> {
+    const result = await cmd.complete(ctx, submitted);
+    return {
+      payload: this.reply(cmd.node, id, "completed", result, false),
+      events: result.events ?? [],
+    };
   }
 
   private submittedForm(command: Element): DataForm | undefined {

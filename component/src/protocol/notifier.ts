@@ -1,9 +1,10 @@
 /**
  * THE place where pubsub events become stanzas (DESIGN: fan-out lives in one place).
  *
- * Events arrive after the domain's commit. They are delivered in order, one use case after the
- * other, after the IQ reply of the request that caused them; a large fan-out goes out in chunks,
- * waiting for the connection to drain between them.
+ * Events arrive from the event bus after the domain's commit, and after the IQ reply of the
+ * request that caused them was sent (the router's order). They are delivered in order, one use
+ * case after the other; a large fan-out goes out in chunks, waiting for the connection to drain
+ * between them.
  */
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
@@ -28,8 +29,8 @@ import type {
   SubscriptionRequested,
 } from "../domain/index.js";
 import type { Addresses } from "./addresses.js";
+import type { BusEvent } from "./event-bus.js";
 import { configToForm } from "./pubsub/config-form.js";
-import type { EventSink, NotifiedEvent } from "./pubsub/context.js";
 
 /** Where stanzas go: the component connection. */
 export interface StanzaSink {
@@ -42,7 +43,7 @@ export interface StanzaSink {
 /** Stanzas sent before waiting for the connection to drain. */
 const CHUNK = 100;
 
-export class Notifier implements EventSink {
+export class Notifier {
   private queue: Promise<void> = Promise.resolve();
   private readonly idPrefix = randomBytes(4).toString("hex");
   private counter = 0;
@@ -53,11 +54,10 @@ export class Notifier implements EventSink {
     private readonly log: Logger,
   ) {}
 
-  /** Deliver the events of one committed use case (after the current IQ reply). */
-  notify(events: readonly NotifiedEvent[]): void {
+  /** Deliver the events of committed use cases, after those queued before them. */
+  notify(events: readonly BusEvent[]): void {
     if (events.length === 0) return;
     this.queue = this.queue
-      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(() => this.deliver(events))
       .catch((err: unknown) => this.log.error({ err }, "notification fan-out failed"));
   }
@@ -67,7 +67,7 @@ export class Notifier implements EventSink {
     return this.queue;
   }
 
-  private async deliver(events: readonly NotifiedEvent[]): Promise<void> {
+  private async deliver(events: readonly BusEvent[]): Promise<void> {
     let sent = 0;
     for (const event of events) {
       for (const stanza of this.stanzasFor(event)) {
@@ -78,7 +78,7 @@ export class Notifier implements EventSink {
     }
   }
 
-  private *stanzasFor(event: NotifiedEvent): Generator<Element> {
+  private *stanzasFor(event: BusEvent): Generator<Element> {
     switch (event.type) {
       case "item-published":
         yield* this.itemPublished(event);

@@ -5,12 +5,10 @@
  */
 import type { PubsubRequest, PubsubRequestKind } from "../../../../schemas/src/pubsub.js";
 import type { Element } from "../../../../schemas/src/xml.js";
-import type { NodeDeleted, PubsubEvent } from "../../domain/events.js";
-import type { ItemIdGenerator } from "../../domain/item-id.js";
 import type { PubsubService } from "../../domain/pubsub-service.js";
 import { MICROBLOG_NODE, type NodeRef } from "../../domain/types.js";
 import { type Addresses, bareJid } from "../addresses.js";
-import type { IqRequest } from "../router.js";
+import type { IqAnswer, IqRequest } from "../router.js";
 import { StanzaError } from "../stanza-error.js";
 
 export interface PubsubLimits {
@@ -20,21 +18,10 @@ export interface PubsubLimits {
   maxPayloadBytes: number;
 }
 
-/** A domain event as the notifier takes it; a node deletion may name where the node went (§8.4.1). */
-export type NotifiedEvent = PubsubEvent | (NodeDeleted & { redirect?: string });
-
-/** Where the events of a committed use case go (the Notifier). */
-export interface EventSink {
-  notify(events: readonly NotifiedEvent[]): void;
-}
-
 export interface PubsubDeps {
   service: PubsubService;
   addresses: Addresses;
-  /** The generator the PubsubService uses too: ids are taken before the entry is completed. */
-  newItemId: ItemIdGenerator;
   limits: PubsubLimits;
-  events: EventSink;
 }
 
 /** One request to one microblog address. */
@@ -48,12 +35,15 @@ export interface PubsubCall {
   owner: string;
 }
 
-/** One handler per XEP-0060 use case, keyed by the parsed request's kind. */
+/**
+ * One handler per XEP-0060 use case, keyed by the parsed request's kind: it returns the result
+ * payload and the events of the use case; the router sends the one, then the bus the others.
+ */
 export type PubsubHandler<K extends PubsubRequestKind> = (
   call: PubsubCall,
   request: Extract<PubsubRequest, { kind: K }>,
   deps: PubsubDeps,
-) => Element | undefined;
+) => Promise<IqAnswer | Element | undefined>;
 
 export type PubsubHandlers = { [K in PubsubRequestKind]: PubsubHandler<K> };
 

@@ -23,7 +23,7 @@ import { optionsToForm } from "./options-form.js";
 import { subscriptionInfo } from "./subscriber-handlers.js";
 
 /** §8.1 create the microblog node (optionally with a configuration form, §8.1.3). */
-export const createNode: PubsubHandler<"create"> = (call, request, deps) => {
+export const createNode: PubsubHandler<"create"> = async (call, request, deps) => {
   if (!request.node) {
     throw new StanzaError(
       "not-acceptable",
@@ -41,52 +41,50 @@ export const createNode: PubsubHandler<"create"> = (call, request, deps) => {
   const config = request.configure
     ? readConfigForm(request.configure, "configure", deps.service.maxItemsCeiling)
     : {};
-  const { events } = deps.service.createNode(call.actor, ref, config);
-  deps.events.notify(events);
-  return undefined;
+  const { events } = await deps.service.createNode(call.actor, ref, config);
+  return { events };
 };
 
 /**
  * §8.3 default node configuration (#owner), or §6.4 default subscription options (pubsub
  * namespace): of the node named (item-not-found when it does not exist), or of the service.
  */
-export const retrieveDefault: PubsubHandler<"default"> = (call, request, deps) => {
+export const retrieveDefault: PubsubHandler<"default"> = async (call, request, deps) => {
   if (request.scope === "node-config") {
     return buildDefaultResult(configToForm(defaultNodeConfig(call.owner)), "node-config");
   }
   const node = request.node === undefined ? undefined : microblogRef(call, request.node).node;
-  const { result } = deps.service.getDefaultSubscriptionOptions(call.serviceJid, node);
+  const { result } = await deps.service.getDefaultSubscriptionOptions(call.serviceJid, node);
   return buildDefaultResult(optionsToForm(result, "result"), "subscribe-options", node);
 };
 
 /** §8.2 the configuration form, with the current values (the defaults before the first publish). */
-export const getNodeConfiguration: PubsubHandler<"configure-get"> = (call, request, deps) => {
+export const getNodeConfiguration: PubsubHandler<"configure-get"> = async (call, request, deps) => {
   const ref = microblogRef(call, request.node);
-  const { result } = deps.service.getNodeConfig(call.actor, ref);
+  const { result } = await deps.service.getNodeConfig(call.actor, ref);
   return buildConfigureResult(ref.node, configToForm(result));
 };
 
 /** §8.2.4 submit the form (a cancelled form changes nothing); creates the node for its owner. */
-export const configureNode: PubsubHandler<"configure-set"> = (call, request, deps) => {
+export const configureNode: PubsubHandler<"configure-set"> = async (call, request, deps) => {
   const ref = microblogRef(call, request.node);
   if (request.form.type === "cancel") {
-    deps.service.getNodeConfig(call.actor, ref);
+    await deps.service.getNodeConfig(call.actor, ref);
     return undefined;
   }
   const changes = readConfigForm(request.form, "configure", deps.service.maxItemsCeiling);
-  const { events } = deps.service.configureNode(call.actor, ref, changes);
-  deps.events.notify(events);
-  return undefined;
+  const { events } = await deps.service.configureNode(call.actor, ref, changes);
+  return { events };
 };
 
 /** §8.8.1 the node's subscriptions: subscribed and unconfigured (pending ones are §8.7's). */
-export const getNodeSubscriptions: PubsubHandler<"owner-subscriptions-get"> = (
+export const getNodeSubscriptions: PubsubHandler<"owner-subscriptions-get"> = async (
   call,
   request,
   deps,
 ) => {
   const ref = microblogRef(call, request.node);
-  const { result } = deps.service.getNodeSubscriptions(call.actor, ref);
+  const { result } = await deps.service.getNodeSubscriptions(call.actor, ref);
   return buildSubscriptionsResult({
     owner: true,
     node: ref.node,
@@ -97,26 +95,25 @@ export const getNodeSubscriptions: PubsubHandler<"owner-subscriptions-get"> = (
 };
 
 /** §8.8.2 change subscriptions (a delta; all-or-nothing). */
-export const setNodeSubscriptions: PubsubHandler<"owner-subscriptions-set"> = (
+export const setNodeSubscriptions: PubsubHandler<"owner-subscriptions-set"> = async (
   call,
   request,
   deps,
 ) => {
   const ref = microblogRef(call, request.node);
   const changes = request.subscriptions.map((s) => ({ jid: s.jid, state: s.subscription }));
-  const { events } = deps.service.setNodeSubscriptions(call.actor, ref, changes);
-  deps.events.notify(events);
-  return undefined;
+  const { events } = await deps.service.setNodeSubscriptions(call.actor, ref, changes);
+  return { events };
 };
 
 /** §8.9.1 the node's affiliations, the owner first. */
-export const getNodeAffiliations: PubsubHandler<"owner-affiliations-get"> = (
+export const getNodeAffiliations: PubsubHandler<"owner-affiliations-get"> = async (
   call,
   request,
   deps,
 ) => {
   const ref = microblogRef(call, request.node);
-  const { result } = deps.service.getNodeAffiliations(call.actor, ref);
+  const { result } = await deps.service.getNodeAffiliations(call.actor, ref);
   return buildAffiliationsResult({
     owner: true,
     node: ref.node,
@@ -125,7 +122,7 @@ export const getNodeAffiliations: PubsubHandler<"owner-affiliations-get"> = (
 };
 
 /** §8.9.2 change affiliations (a delta; JIDs or whole domains; all-or-nothing). */
-export const setNodeAffiliations: PubsubHandler<"owner-affiliations-set"> = (
+export const setNodeAffiliations: PubsubHandler<"owner-affiliations-set"> = async (
   call,
   request,
   deps,
@@ -135,26 +132,25 @@ export const setNodeAffiliations: PubsubHandler<"owner-affiliations-set"> = (
     entity: a.jid ?? "",
     affiliation: a.affiliation,
   }));
-  const { events } = deps.service.setNodeAffiliations(call.actor, ref, changes);
-  deps.events.notify(events);
-  return undefined;
+  const { events } = await deps.service.setNodeAffiliations(call.actor, ref, changes);
+  return { events };
 };
 
 /** §8.5 purge all items; subscribers get one purge notification each. */
-export const purgeNode: PubsubHandler<"purge"> = (call, request, deps) => {
+export const purgeNode: PubsubHandler<"purge"> = async (call, request, deps) => {
   const ref = microblogRef(call, request.node);
-  const { events } = deps.service.purgeNode(call.actor, ref);
-  deps.events.notify(events);
-  return undefined;
+  const { events } = await deps.service.purgeNode(call.actor, ref);
+  return { events };
 };
 
 /** §8.4 delete the node with its items, subscriptions and affiliations; subscribers are told (with the redirect). */
-export const deleteNode: PubsubHandler<"delete"> = (call, request, deps) => {
+export const deleteNode: PubsubHandler<"delete"> = async (call, request, deps) => {
   const ref = microblogRef(call, request.node);
-  const { events } = deps.service.deleteNode(call.actor, ref);
+  const { events } = await deps.service.deleteNode(call.actor, ref);
   const redirect = request.redirect;
-  deps.events.notify(
-    redirect ? events.map((e) => (e.type === "node-deleted" ? { ...e, redirect } : e)) : events,
-  );
-  return undefined;
+  return {
+    events: redirect
+      ? events.map((e) => (e.type === "node-deleted" ? { ...e, redirect } : e))
+      : events,
+  };
 };

@@ -95,14 +95,14 @@ function metaData(node: NodeRecord): Element {
 }
 
 export function pubsubDisco(service: PubsubService): DiscoContributor {
-  const discover = (serviceJid: string, node: string, from: string, maxItemIds = 0) =>
+  const discover = async (serviceJid: string, node: string, from: string, maxItemIds = 0) =>
     node === MICROBLOG_NODE
-      ? service.discoverNode(from, { service: serviceJid, node }, maxItemIds).result
+      ? (await service.discoverNode(from, { service: serviceJid, node }, maxItemIds)).result
       : undefined;
   return {
     userFeatures: PUBSUB_USER_FEATURES,
-    nodeInfo(serviceJid, node, _owner, from) {
-      const seen = discover(serviceJid, node, from);
+    async nodeInfo(serviceJid, node, _owner, from) {
+      const seen = await discover(serviceJid, node, from);
       if (!seen) return undefined;
       return [
         xml("identity", { category: "pubsub", type: "leaf", name: seen.node.config.title }),
@@ -110,13 +110,13 @@ export function pubsubDisco(service: PubsubService): DiscoContributor {
         metaData(seen.node),
       ];
     },
-    userItems(serviceJid, _owner, from) {
-      const seen = discover(serviceJid, MICROBLOG_NODE, from);
+    async userItems(serviceJid, _owner, from) {
+      const seen = await discover(serviceJid, MICROBLOG_NODE, from);
       if (!seen) return [];
       return [xml("item", { jid: serviceJid, node: MICROBLOG_NODE, name: seen.node.config.title })];
     },
-    nodeItems(serviceJid, node, _owner, from) {
-      const seen = discover(serviceJid, node, from, MAX_DISCO_ITEMS);
+    async nodeItems(serviceJid, node, _owner, from) {
+      const seen = await discover(serviceJid, node, from, MAX_DISCO_ITEMS);
       if (!seen) return undefined;
       return seen.itemIds.map((id) => xml("item", { jid: serviceJid, name: id }));
     },

@@ -5,7 +5,7 @@
 import { NS_PUBSUB, NS_PUBSUB_OWNER } from "../../../../schemas/src/ns.js";
 import { type PubsubRequest, parsePubsubRequest } from "../../../../schemas/src/pubsub.js";
 import type { Element } from "../../../../schemas/src/xml.js";
-import type { IqRequest, IqRouter } from "../router.js";
+import type { IqAnswer, IqRequest, StanzaRouter } from "../router.js";
 import {
   type PubsubDeps,
   type PubsubHandler,
@@ -59,7 +59,10 @@ export const PUBSUB_HANDLERS: PubsubHandlers = {
 };
 
 /** Handle one pubsub IQ addressed to u@C. Throws the error to answer with. */
-export function handlePubsubIq(req: IqRequest, deps: PubsubDeps): Element | undefined {
+export function handlePubsubIq(
+  req: IqRequest,
+  deps: PubsubDeps,
+): Promise<IqAnswer | Element | undefined> {
   const call = resolveCall(req, deps.addresses);
   const request = parsePubsubRequest(req.child, req.type);
   req.log.debug({ kind: request.kind, node: "node" in request ? request.node : undefined });
@@ -68,7 +71,7 @@ export function handlePubsubIq(req: IqRequest, deps: PubsubDeps): Element | unde
 }
 
 /** Register the pubsub handlers at the per-user addresses u@C. */
-export function registerPubsub(router: IqRouter, deps: PubsubDeps): void {
+export function registerPubsub(router: StanzaRouter, deps: PubsubDeps): void {
   const handle = (req: IqRequest) => handlePubsubIq(req, deps);
   for (const ns of [NS_PUBSUB, NS_PUBSUB_OWNER]) {
     router.on("get", ns, "pubsub", "user", handle);

@@ -28,7 +28,7 @@ export function subscriptionInfo(sub: Subscription): SubscriptionInfo {
  * max_items or RSM max gets that many, with an RSM set whose <last/> and <count/> let the client
  * page on with <after/>.
  */
-export const retrieveItems: PubsubHandler<"items"> = (call, request, deps) => {
+export const retrieveItems: PubsubHandler<"items"> = async (call, request, deps) => {
   const ref = microblogRef(call, request.node);
   const set = request.rsm;
   if (set?.index !== undefined) {
@@ -45,7 +45,7 @@ export const retrieveItems: PubsubHandler<"items"> = (call, request, deps) => {
   if (!byIds) rsm.max = Math.min(wanted, MAX_PAGE_SIZE);
   if (set?.after !== undefined) rsm.after = set.after;
   if (set?.before !== undefined) rsm.before = set.before;
-  const { result } = deps.service.getItems(call.actor, ref, {
+  const { result } = await deps.service.getItems(call.actor, ref, {
     ...(byIds ? { ids: request.itemIds.slice(0, MAX_PAGE_SIZE) } : {}),
     rsm,
   });
@@ -58,36 +58,38 @@ export const retrieveItems: PubsubHandler<"items"> = (call, request, deps) => {
  * returned. With `<options/>` (§6.3.7) the options are set too, and the result carries the
  * options in force as a result form.
  */
-export const subscribe: PubsubHandler<"subscribe"> = (call, request, deps) => {
+export const subscribe: PubsubHandler<"subscribe"> = async (call, request, deps) => {
   const ref = microblogRef(call, request.node);
   const options = request.options ? readOptionsForm(request.options) : undefined;
-  const { result, events } = deps.service.subscribe(call.actor, ref, {
+  if (!options) {
+    const { result, events } = await deps.service.subscribe(call.actor, ref, { jid: request.jid });
+    return { payload: buildSubscriptionResult(subscriptionInfo(result)), events };
+  }
+  const { result, events } = await deps.service.subscribeWithOptions(call.actor, ref, {
     jid: request.jid,
-    ...(options ? { options } : {}),
+    options,
   });
-  deps.events.notify(events);
-  if (!request.options) return buildSubscriptionResult(subscriptionInfo(result));
-  const configured = deps.service.getSubscriptionOptions(call.actor, ref, { jid: result.jid });
-  return buildSubscriptionResult(
-    subscriptionInfo(result),
-    optionsToForm(configured.result.options, "result"),
-  );
+  const form = optionsToForm(result.options, "result");
+  return { payload: buildSubscriptionResult(subscriptionInfo(result.subscription), form), events };
 };
 
 /** §6.2 unsubscribe (also withdraws a pending request). */
-export const unsubscribe: PubsubHandler<"unsubscribe"> = (call, request, deps) => {
+export const unsubscribe: PubsubHandler<"unsubscribe"> = async (call, request, deps) => {
   const ref = microblogRef(call, request.node);
-  const { result, events } = deps.service.unsubscribe(call.actor, ref, {
+  const { result, events } = await deps.service.unsubscribe(call.actor, ref, {
     jid: request.jid,
     ...(request.subid ? { subid: request.subid } : {}),
   });
-  deps.events.notify(events);
-  return buildSubscriptionResult(subscriptionInfo(result));
+  return { payload: buildSubscriptionResult(subscriptionInfo(result)), events };
 };
 
 /** §5.6 the sender's subscriptions at u@C (optionally at one node). */
-export const retrieveSubscriptions: PubsubHandler<"subscriptions"> = (call, request, deps) => {
-  const { result } = deps.service.getSubscriptions(call.actor, call.serviceJid, request.node);
+export const retrieveSubscriptions: PubsubHandler<"subscriptions"> = async (
+  call,
+  request,
+  deps,
+) => {
+  const { result } = await deps.service.getSubscriptions(call.actor, call.serviceJid, request.node);
   return buildSubscriptionsResult({
     owner: false,
     ...(request.node ? { node: request.node } : {}),
@@ -96,8 +98,8 @@ export const retrieveSubscriptions: PubsubHandler<"subscriptions"> = (call, requ
 };
 
 /** §5.7 the sender's affiliations at u@C (optionally at one node). */
-export const retrieveAffiliations: PubsubHandler<"affiliations"> = (call, request, deps) => {
-  const { result } = deps.service.getAffiliations(call.actor, call.serviceJid, request.node);
+export const retrieveAffiliations: PubsubHandler<"affiliations"> = async (call, request, deps) => {
+  const { result } = await deps.service.getAffiliations(call.actor, call.serviceJid, request.node);
   return buildAffiliationsResult({
     owner: false,
     affiliations: result.map((e) => ({ node: e.node, affiliation: e.affiliation })),
@@ -123,10 +125,10 @@ function asOptionsError(err: unknown): unknown {
 }
 
 /** §6.3.1 the options form of a subscription, with the values in force (§6.3.2). */
-export const getSubscriptionOptions: PubsubHandler<"options-get"> = (call, request, deps) => {
+export const getSubscriptionOptions: PubsubHandler<"options-get"> = async (call, request, deps) => {
   const ref = microblogRef(call, request.node);
   try {
-    const { result } = deps.service.getSubscriptionOptions(call.actor, ref, {
+    const { result } = await deps.service.getSubscriptionOptions(call.actor, ref, {
       jid: request.jid,
       ...(request.subid !== undefined ? { subid: request.subid } : {}),
     });
@@ -137,11 +139,11 @@ export const getSubscriptionOptions: PubsubHandler<"options-get"> = (call, reque
 };
 
 /** §6.3.5 submit the options form; an empty result on success (§6.3.6). */
-export const setSubscriptionOptions: PubsubHandler<"options-set"> = (call, request, deps) => {
+export const setSubscriptionOptions: PubsubHandler<"options-set"> = async (call, request, deps) => {
   const ref = microblogRef(call, request.node);
   const options = readOptionsForm(request.form);
   try {
-    deps.service.setSubscriptionOptions(call.actor, ref, {
+    await deps.service.setSubscriptionOptions(call.actor, ref, {
       jid: request.jid,
       ...(request.subid !== undefined ? { subid: request.subid } : {}),
       options,
