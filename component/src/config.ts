@@ -53,7 +53,8 @@ export const USAGE = `Usage: warble-component [options]
   --domain C           the component's domain, e.g. microblog.example.org (WARBLE_DOMAIN)
   --secret-file F      file holding the component secret                (WARBLE_SECRET: the secret itself)
   --users-domain D     users' domain(s), comma-separated                 (WARBLE_USERS_DOMAIN)
-  --db PATH            SQLite database (default ./data/warble.db)        (WARBLE_DB)
+  --db PATH|URL        SQLite file (default ./data/warble.db), or a      (WARBLE_DB)
+                       PostgreSQL URL postgres://user@host:port/database
   --config FILE        JSON file with any of: service, domain, secret, secretFile, usersDomains,
                        db, logLevel, maxPostLength, maxPayloadBytes, admins, denyDomains, allowDomains,
                        limits {maxPendingPerDomainPerNode, maxRequestsPerDomainPerMinute,

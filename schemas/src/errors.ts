@@ -66,33 +66,7 @@ export const ERROR_TYPE_BY_CONDITION: Readonly<Record<StanzaErrorCondition, Stan
 };
 
 /** XEP-0060 §12 (schema of http://jabber.org/protocol/pubsub#errors). */
-export type PubsubErrorCondition =
-  | "closed-node"
-  | "configuration-required"
-  | "invalid-jid"
-  | "invalid-options"
-  | "invalid-payload"
-  | "invalid-subid"
-  | "item-forbidden"
-  | "item-required"
-  | "jid-required"
-  | "max-items-exceeded"
-  | "max-nodes-exceeded"
-  | "nodeid-required"
-  | "not-in-roster-group"
-  | "not-subscribed"
-  | "payload-too-big"
-  | "payload-required"
-  | "pending-subscription"
-  | "precondition-not-met"
-  | "presence-subscription-required"
-  | "subid-required"
-  | "too-many-subscriptions"
-  | "unsupported"
-  | "unsupported-access-model";
-
-const STANZA_CONDITIONS = new Set<string>(Object.keys(ERROR_TYPE_BY_CONDITION));
-const PUBSUB_CONDITIONS = new Set<string>([
+export const PUBSUB_ERROR_CONDITIONS = [
   "closed-node",
   "configuration-required",
   "invalid-jid",
@@ -116,7 +90,12 @@ const PUBSUB_CONDITIONS = new Set<string>([
   "too-many-subscriptions",
   "unsupported",
   "unsupported-access-model",
-] satisfies PubsubErrorCondition[]);
+] as const;
+
+export type PubsubErrorCondition = (typeof PUBSUB_ERROR_CONDITIONS)[number];
+
+const STANZA_CONDITIONS = new Set<string>(Object.keys(ERROR_TYPE_BY_CONDITION));
+const PUBSUB_CONDITIONS = new Set<string>(PUBSUB_ERROR_CONDITIONS);
 
 /** Everything an `<error/>` says. `type` defaults to ERROR_TYPE_BY_CONDITION[condition]. */
 export interface StanzaErrorSpec {
@@ -135,7 +114,7 @@ export interface StanzaErrorSpec {
 }
 
 /** What parseStanzaError reads back: the type is always known. */
-export interface StanzaError extends StanzaErrorSpec {
+export interface ParsedStanzaError extends StanzaErrorSpec {
   type: StanzaErrorType;
   /** A pubsub#errors child we do not know, by name (kept rather than dropped). */
   otherCondition?: string;
@@ -187,11 +166,11 @@ export function buildStanzaError(spec: StanzaErrorSpec): Element {
 }
 
 /** Read an `<error/>` element (or the stanza that carries one). Unknown conditions read as undefined-condition. */
-export function parseStanzaError(el: Element): StanzaError {
+export function parseStanzaError(el: Element): ParsedStanzaError {
   const error = el.is("error") ? el : el.getChild("error");
   if (!error) throw new WireError("The stanza carries no <error/> element.", "bad-request");
   let condition: StanzaErrorCondition = "undefined-condition";
-  const result: StanzaError = { condition, type: "cancel" };
+  const result: ParsedStanzaError = { condition, type: "cancel" };
   for (const child of error.getChildElements()) {
     const name = child.getName();
     const ns = child.getNS();
@@ -209,7 +188,7 @@ export function parseStanzaError(el: Element): StanzaError {
   return result;
 }
 
-function readPubsubCondition(child: Element, into: StanzaError): void {
+function readPubsubCondition(child: Element, into: ParsedStanzaError): void {
   const name = child.getName();
   if (PUBSUB_CONDITIONS.has(name)) into.pubsubCondition = name as PubsubErrorCondition;
   else into.otherCondition = name;
@@ -227,7 +206,7 @@ function isErrorType(value: string | undefined): value is StanzaErrorType {
 }
 
 /** A one-line description of an error for a human ("forbidden (closed-node): text"). */
-export function describeStanzaError(err: StanzaError): string {
+export function describeStanzaError(err: ParsedStanzaError): string {
   const extra = err.pubsubCondition ?? err.otherCondition;
   const head = extra
     ? `${err.condition} (${extra}${err.feature ? ` ${err.feature}` : ""})`

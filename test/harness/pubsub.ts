@@ -3,7 +3,10 @@
  * XEP-0060 stanzas written as in the XEP's examples, and assertions on replies and events.
  */
 import { expect } from "vitest";
-import { type StanzaError as ParsedError, parseStanzaError } from "../../schemas/src/errors.js";
+import {
+  type ParsedStanzaError as ParsedError,
+  parseStanzaError,
+} from "../../schemas/src/errors.js";
 import {
   NS_ATOM,
   NS_DATA_FORMS,

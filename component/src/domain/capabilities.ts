@@ -14,32 +14,7 @@ import { PubsubError, type RefusalReason } from "./errors.js";
 import { bareJid, domainOf, isDomainJid } from "./jid.js";
 import type { AccessModel, Affiliation, PublishModel, SubscriptionState } from "./types.js";
 
-export type Action =
-  | "create"
-  | "configure"
-  | "get-configuration"
-  | "delete"
-  | "purge"
-  | "publish"
-  | "retract-own"
-  | "retract-any"
-  | "retrieve-items"
-  | "subscribe"
-  | "unsubscribe"
-  | "subscribe-other"
-  | "unsubscribe-other"
-  | "configure-subscription"
-  | "configure-subscription-other"
-  | "get-subscriptions"
-  | "set-subscriptions"
-  | "get-affiliations"
-  | "set-affiliations"
-  | "get-pending"
-  | "approve"
-  | "be-notified"
-  | "discover";
-
-export const ACTIONS: readonly Action[] = [
+export const ACTIONS = [
   "create",
   "configure",
   "get-configuration",
@@ -63,7 +38,9 @@ export const ACTIONS: readonly Action[] = [
   "approve",
   "be-notified",
   "discover",
-];
+] as const;
+
+export type Action = (typeof ACTIONS)[number];
 
 const Y = true;
 const n = false;

@@ -4,73 +4,60 @@
  */
 
 /** RFC 6120 §8.3.3 stanza error conditions the core uses. */
-export type StanzaErrorCondition =
-  | "bad-request"
-  | "conflict"
-  | "feature-not-implemented"
-  | "forbidden"
-  | "item-not-found"
-  | "jid-malformed"
-  | "not-acceptable"
-  | "not-allowed"
-  | "not-authorized"
-  | "payment-required"
-  | "policy-violation"
-  | "resource-constraint"
-  | "unexpected-request"
-  | "internal-server-error"
-  | "service-unavailable";
+export const STANZA_ERROR_CONDITIONS = [
+  "bad-request",
+  "conflict",
+  "feature-not-implemented",
+  "forbidden",
+  "item-not-found",
+  "jid-malformed",
+  "not-acceptable",
+  "not-allowed",
+  "not-authorized",
+  "payment-required",
+  "policy-violation",
+  "resource-constraint",
+  "unexpected-request",
+  "internal-server-error",
+  "service-unavailable",
+] as const;
+
+export type StanzaErrorCondition = (typeof STANZA_ERROR_CONDITIONS)[number];
 
 /** XEP-0060 http://jabber.org/protocol/pubsub#errors conditions. */
-export type PubsubErrorCondition =
-  | "closed-node"
-  | "configuration-required"
-  | "invalid-jid"
-  | "invalid-options"
-  | "invalid-payload"
-  | "invalid-subid"
-  | "item-forbidden"
-  | "item-required"
-  | "jid-required"
-  | "max-items-exceeded"
-  | "max-nodes-exceeded"
-  | "nodeid-required"
-  | "not-in-roster-group"
-  | "not-subscribed"
-  | "payload-too-big"
-  | "payload-required"
-  | "pending-subscription"
-  | "precondition-not-met"
-  | "presence-subscription-required"
-  | "subid-required"
-  | "too-many-subscriptions"
-  | "unsupported"
-  | "unsupported-access-model";
+export const PUBSUB_ERROR_CONDITIONS = [
+  "closed-node",
+  "configuration-required",
+  "invalid-jid",
+  "invalid-options",
+  "invalid-payload",
+  "invalid-subid",
+  "item-forbidden",
+  "item-required",
+  "jid-required",
+  "max-items-exceeded",
+  "max-nodes-exceeded",
+  "nodeid-required",
+  "not-in-roster-group",
+  "not-subscribed",
+  "payload-too-big",
+  "payload-required",
+  "pending-subscription",
+  "precondition-not-met",
+  "presence-subscription-required",
+  "subid-required",
+  "too-many-subscriptions",
+  "unsupported",
+  "unsupported-access-model",
+] as const;
+
+export type PubsubErrorCondition = (typeof PUBSUB_ERROR_CONDITIONS)[number];
 
 /**
  * Why a request was refused, as a countable code. Every refusal the policy makes carries one;
  * the service adds 1 to the counter `refused:<reason>` (see PubsubService.getRefusalCounts).
  */
-export type RefusalReason =
-  | "insufficient-privileges"
-  | "outcast-jid"
-  | "outcast-domain"
-  | "service-denied-domain"
-  | "service-not-allowed-domain"
-  | "not-on-whitelist"
-  | "not-subscribed"
-  | "pending-subscription"
-  | "invalid-jid"
-  | "limit-pending-per-domain"
-  | "limit-requests-per-minute"
-  | "limit-requests-per-requester"
-  | "limit-pending-per-node"
-  | "denied-by-owner"
-  | "pending-expired"
-  | "unrequested-subscription"
-  | "affiliation-not-grantable";
-
-export const REFUSAL_REASONS: readonly RefusalReason[] = [
+export const REFUSAL_REASONS = [
   "insufficient-privileges",
   "outcast-jid",
   "outcast-domain",
@@ -88,7 +75,9 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "pending-expired",
   "unrequested-subscription",
   "affiliation-not-grantable",
-];
+] as const;
+
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export interface PubsubErrorOptions {
   pubsubCondition?: PubsubErrorCondition;

@@ -6,7 +6,7 @@
  * answer from the entity asked is taken (a forged result from anyone else is ignored).
  */
 import { randomBytes } from "node:crypto";
-import { parseStanzaError, type StanzaError } from "../../../schemas/src/errors.js";
+import { type ParsedStanzaError, parseStanzaError } from "../../../schemas/src/errors.js";
 import { type Element, xml } from "../../../schemas/src/xml.js";
 import { bareJid } from "../domain/jid.js";
 import type { ResponseSink } from "../protocol/router.js";
@@ -15,7 +15,7 @@ import type { ResponseSink } from "../protocol/router.js";
 export class IqError extends Error {
   override name = "IqError";
   constructor(
-    readonly error: StanzaError,
+    readonly error: ParsedStanzaError,
     readonly stanza: Element,
   ) {
     super(`${error.type}/${error.condition}${error.text ? `: ${error.text}` : ""}`);
@@ -104,7 +104,7 @@ function sameEntity(from: string, to: string): boolean {
 }
 
 /** The answer's stanza error; an error IQ without a readable <error/> is undefined-condition. */
-function errorOf(stanza: Element): StanzaError {
+function errorOf(stanza: Element): ParsedStanzaError {
   try {
     return parseStanzaError(stanza);
   } catch {

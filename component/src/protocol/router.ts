@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { Element, xml } from "../../../schemas/src/xml.js";
 import { localOf } from "../domain/jid.js";
 import type { BusEvent } from "./event-bus.js";
-import { logRefusal, toErrorElement } from "./stanza-error.js";
+import { logRefusal, StanzaError, toErrorElement } from "./stanza-error.js";
 
 /** What handling a stanza produced: stanzas to send (replies first), then events for the bus. */
 export interface Handled {
@@ -136,7 +136,7 @@ export class StanzaRouter {
     if (!child || children.length !== 1) {
       const text = "An IQ request carries exactly one payload";
       return {
-        reply: iqReply(stanza, "error", toErrorElement({ condition: "bad-request", text })),
+        reply: iqReply(stanza, "error", toErrorElement(new StanzaError("bad-request", text))),
         events: [],
       };
     }
@@ -144,7 +144,7 @@ export class StanzaRouter {
     const toLocal = localOf(to) ?? "";
     const handler = this.iqs.get(iqKey(type, child.attrs.xmlns, child.name, toLocal !== ""));
     if (!handler) {
-      const error = toErrorElement({ condition: "service-unavailable" });
+      const error = toErrorElement(new StanzaError("service-unavailable"));
       return { reply: iqReply(stanza, "error", child, error), events: [] };
     }
     try {

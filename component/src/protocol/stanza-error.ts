@@ -1,10 +1,24 @@
+/**
+ * One error table. Handlers throw one of three errors: the domain's PubsubError (its own
+ * conditions, no XMPP types), a codec's WireError (schemas/), or StanzaError, the protocol
+ * layer's own. `toErrorElement` turns each into the `<error/>` to answer with; the domain's
+ * conditions go through one Record per condition list, so the compiler checks every case.
+ * Anything else is a bug: logged, answered with internal-server-error.
+ */
 import type { Logger } from "pino";
 import {
   buildStanzaError,
-  ERROR_TYPE_BY_CONDITION,
+  type PubsubErrorCondition,
+  type StanzaErrorCondition,
   type StanzaErrorSpec,
+  WireError,
 } from "../../../schemas/src/errors.js";
 import type { Element } from "../../../schemas/src/xml.js";
+import {
+  type StanzaErrorCondition as DomainCondition,
+  type PubsubErrorCondition as DomainPubsubCondition,
+  PubsubError,
+} from "../domain/errors.js";
 
 export type { StanzaErrorSpec };
 
@@ -29,24 +43,71 @@ export class StanzaError extends Error {
   }
 }
 
-/** Anything thrown that names a stanza error condition: StanzaError, the domain's PubsubError, WireError. */
-function asSpec(err: unknown): StanzaErrorSpec | undefined {
-  if (typeof err !== "object" || err === null) return undefined;
-  const e = err as Partial<StanzaErrorSpec> & { spec?: () => StanzaErrorSpec; message?: string };
-  if (typeof e.spec === "function") return e.spec();
-  if (typeof e.condition !== "string" || !(e.condition in ERROR_TYPE_BY_CONDITION))
-    return undefined;
-  return {
-    condition: e.condition,
-    pubsubCondition: e.pubsubCondition,
-    feature: e.feature,
-    text: e.text,
-  };
+/** The domain's stanza conditions as XMPP conditions. */
+export const DOMAIN_CONDITIONS: Readonly<Record<DomainCondition, StanzaErrorCondition>> = {
+  "bad-request": "bad-request",
+  conflict: "conflict",
+  "feature-not-implemented": "feature-not-implemented",
+  forbidden: "forbidden",
+  "item-not-found": "item-not-found",
+  "jid-malformed": "jid-malformed",
+  "not-acceptable": "not-acceptable",
+  "not-allowed": "not-allowed",
+  "not-authorized": "not-authorized",
+  "payment-required": "payment-required",
+  "policy-violation": "policy-violation",
+  "resource-constraint": "resource-constraint",
+  "unexpected-request": "unexpected-request",
+  "internal-server-error": "internal-server-error",
+  "service-unavailable": "service-unavailable",
+};
+
+/** The domain's pubsub conditions as XEP-0060 pubsub#errors conditions. */
+export const DOMAIN_PUBSUB_CONDITIONS: Readonly<
+  Record<DomainPubsubCondition, PubsubErrorCondition>
+> = {
+  "closed-node": "closed-node",
+  "configuration-required": "configuration-required",
+  "invalid-jid": "invalid-jid",
+  "invalid-options": "invalid-options",
+  "invalid-payload": "invalid-payload",
+  "invalid-subid": "invalid-subid",
+  "item-forbidden": "item-forbidden",
+  "item-required": "item-required",
+  "jid-required": "jid-required",
+  "max-items-exceeded": "max-items-exceeded",
+  "max-nodes-exceeded": "max-nodes-exceeded",
+  "nodeid-required": "nodeid-required",
+  "not-in-roster-group": "not-in-roster-group",
+  "not-subscribed": "not-subscribed",
+  "payload-too-big": "payload-too-big",
+  "payload-required": "payload-required",
+  "pending-subscription": "pending-subscription",
+  "precondition-not-met": "precondition-not-met",
+  "presence-subscription-required": "presence-subscription-required",
+  "subid-required": "subid-required",
+  "too-many-subscriptions": "too-many-subscriptions",
+  unsupported: "unsupported",
+  "unsupported-access-model": "unsupported-access-model",
+};
+
+/** What an error thrown by a handler answers with; undefined for anything unexpected. */
+export function errorSpecOf(err: unknown): StanzaErrorSpec | undefined {
+  if (err instanceof PubsubError) {
+    return {
+      condition: DOMAIN_CONDITIONS[err.condition],
+      pubsubCondition: err.pubsubCondition && DOMAIN_PUBSUB_CONDITIONS[err.pubsubCondition],
+      feature: err.feature,
+      text: err.text,
+    };
+  }
+  if (err instanceof StanzaError || err instanceof WireError) return err.spec();
+  return undefined;
 }
 
 /** Build <error/> for a thrown error; anything unexpected is logged and becomes internal-server-error. */
 export function toErrorElement(err: unknown, log?: Logger): Element {
-  const spec = asSpec(err);
+  const spec = errorSpecOf(err);
   if (!spec) {
     log?.error({ err }, "handler failed");
     return buildStanzaError({ condition: "internal-server-error" });
@@ -56,7 +117,6 @@ export function toErrorElement(err: unknown, log?: Logger): Element {
 
 /** Every policy refusal is logged with its reason (the domain core has already counted it). */
 export function logRefusal(log: Logger, err: unknown): void {
-  const reason =
-    typeof err === "object" && err !== null ? (err as { reason?: string }).reason : undefined;
-  if (reason) log.info({ reason, condition: (err as { condition?: string }).condition }, "refused");
+  if (err instanceof PubsubError && err.reason)
+    log.info({ reason: err.reason, condition: err.condition }, "refused");
 }

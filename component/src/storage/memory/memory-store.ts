@@ -1,9 +1,12 @@
 /**
- * In-memory PubsubStore for fast unit tests. Same contract as the SQLite store (the contract
- * suite runs against both). Transactions snapshot the state and restore it on a throw.
+ * In-memory PubsubStore for fast unit tests, with the contract of the SQLite store (the
+ * contract suite runs against both). Transactions are serialised like SQLite's (one after the
+ * other, in call order) and copy-on-write: a transaction works on a copy of the state, which
+ * replaces the state when its fn resolves and is dropped when it throws.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { bareJid as bareOf, domainOf } from "../../domain/jid.js";
-import type { PubsubStore } from "../../domain/ports.js";
+import type { PubsubStore, PubsubTx } from "../../domain/ports.js";
 import type {
   Affiliation,
   AffiliationEntry,
@@ -18,7 +21,8 @@ import type {
 } from "../../domain/types.js";
 import { pageNewestFirst } from "../paging.js";
 
-interface State {
+/** Everything the memory store holds. */
+export interface MemoryState {
   seq: number;
   nodes: Map<string, NodeRecord>;
   items: Map<string, Map<string, Item>>;
@@ -33,7 +37,7 @@ const clone = <T>(v: T): T => structuredClone(v);
 const byCreated = (a: Subscription, b: Subscription) =>
   a.createdAt - b.createdAt || (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0);
 
-function emptyState(): State {
+function emptyState(): MemoryState {
   return {
     seq: 0,
     nodes: new Map(),
@@ -56,38 +60,80 @@ function bucket<V>(map: Map<string, Map<string, V>>, ref: NodeRef): Map<string, 
 }
 
 export class MemoryStore implements PubsubStore {
-  private s: State = emptyState();
+  private state: MemoryState = emptyState();
+  /** Settles when the last queued transaction has. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private closing = false;
+  private readonly inside = new AsyncLocalStorage<MemoryStore>();
 
-  transaction<T>(fn: () => T): T {
-    const snapshot = clone(this.s);
-    try {
-      return fn();
-    } catch (err) {
-      this.s = snapshot;
-      throw err;
+  transaction<T>(fn: (tx: PubsubTx) => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(new Error("the store is closed"));
+    if (this.inside.getStore() === this) {
+      return Promise.reject(new Error("store.transaction() called inside a transaction"));
     }
+    const run = this.tail.then(() => this.runOne(fn));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Waits for the queued transactions (new ones are refused). */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.tail;
+  }
+
+  /** The tx of one transaction over `state`; tests override it to make a step fail. */
+  protected createTx(state: MemoryState): MemoryTx {
+    return new MemoryTx(state);
+  }
+
+  private async runOne<T>(fn: (tx: PubsubTx) => Promise<T>): Promise<T> {
+    const working = clone(this.state);
+    const tx = this.createTx(working);
+    try {
+      const value = await this.inside.run(this, () => fn(tx));
+      this.state = working;
+      return value;
+    } finally {
+      tx.finish();
+    }
+  }
+}
+
+/** One transaction's view of the memory store: reads and writes its working copy. */
+export class MemoryTx implements PubsubTx {
+  constructor(private working: MemoryState | undefined) {}
+
+  /** Called by the store when the transaction ends: the tx is unusable from then on. */
+  finish(): void {
+    this.working = undefined;
+  }
+
+  private get s(): MemoryState {
+    if (!this.working) throw new Error("this transaction has ended; use the tx of the current one");
+    return this.working;
   }
 
   // ── nodes ──
-  getNode(ref: NodeRef): NodeRecord | undefined {
+  async getNode(ref: NodeRef): Promise<NodeRecord | undefined> {
     const n = this.s.nodes.get(key(ref));
     return n && clone(n);
   }
-  createNode(node: NodeRecord): void {
+  async createNode(node: NodeRecord): Promise<void> {
     this.s.nodes.set(key(node), clone(node));
   }
-  updateNodeConfig(ref: NodeRef, config: NodeConfig): void {
+  async updateNodeConfig(ref: NodeRef, config: NodeConfig): Promise<void> {
     const n = this.s.nodes.get(key(ref));
     if (n) n.config = clone(config);
   }
-  deleteNode(ref: NodeRef): void {
+  async deleteNode(ref: NodeRef): Promise<void> {
     const k = key(ref);
     this.s.nodes.delete(k);
     this.s.items.delete(k);
     this.s.subs.delete(k);
     this.s.affs.delete(k);
   }
-  listNodes(service?: string): NodeRecord[] {
+  async listNodes(service?: string): Promise<NodeRecord[]> {
     const order = (n: NodeRecord) => `${n.service}\u0000${n.node}`;
     return [...this.s.nodes.values()]
       .filter((n) => service === undefined || n.service === service)
@@ -99,7 +145,7 @@ export class MemoryStore implements PubsubStore {
   private newestFirst(ref: NodeRef): Item[] {
     return [...(this.s.items.get(key(ref))?.values() ?? [])].sort((a, b) => b.seq - a.seq);
   }
-  upsertItem(ref: NodeRef, item: NewItem): Item {
+  async upsertItem(ref: NodeRef, item: NewItem): Promise<Item> {
     const items = bucket(this.s.items, ref);
     const old = items.get(item.id);
     this.s.seq += 1;
@@ -107,77 +153,86 @@ export class MemoryStore implements PubsubStore {
     items.set(item.id, stored);
     return clone(stored);
   }
-  getItems(ref: NodeRef, ids: readonly string[]): Item[] {
+  async getItems(ref: NodeRef, ids: readonly string[]): Promise<Item[]> {
     return this.newestFirst(ref)
       .filter((i) => ids.includes(i.id))
       .map(clone);
   }
-  listItems(ref: NodeRef, query: ItemQuery): ItemPage | undefined {
+  async listItems(ref: NodeRef, query: ItemQuery): Promise<ItemPage | undefined> {
     const page = pageNewestFirst(this.newestFirst(ref), query);
     return page && { ...page, items: page.items.map(clone) };
   }
-  listItemIds(ref: NodeRef, max: number): string[] {
+  async listItemIds(ref: NodeRef, max: number): Promise<string[]> {
     return this.newestFirst(ref)
       .slice(0, Math.max(0, max))
       .map((i) => i.id);
   }
-  getLastItem(ref: NodeRef): Item | undefined {
+  async getLastItem(ref: NodeRef): Promise<Item | undefined> {
     const last = this.newestFirst(ref)[0];
     return last && clone(last);
   }
-  countItems(ref: NodeRef): number {
+  async countItems(ref: NodeRef): Promise<number> {
     return this.s.items.get(key(ref))?.size ?? 0;
   }
-  deleteItems(ref: NodeRef, ids: readonly string[]): string[] {
+  async deleteItems(ref: NodeRef, ids: readonly string[]): Promise<string[]> {
     const items = this.s.items.get(key(ref));
     if (!items) return [];
     return ids.filter((id) => items.delete(id));
   }
-  trimItems(ref: NodeRef, keep: number): string[] {
+  async trimItems(ref: NodeRef, keep: number): Promise<string[]> {
     const doomed = this.newestFirst(ref).slice(Math.max(0, keep)).reverse();
     const items = this.s.items.get(key(ref));
     for (const i of doomed) items?.delete(i.id);
     return doomed.map((i) => i.id);
   }
-  purgeItems(ref: NodeRef): number {
-    const n = this.countItems(ref);
+  async purgeItems(ref: NodeRef): Promise<number> {
+    const n = this.s.items.get(key(ref))?.size ?? 0;
     this.s.items.delete(key(ref));
     return n;
   }
 
   // ── subscriptions ──
-  getSubscription(ref: NodeRef, jid: string): Subscription | undefined {
+  async getSubscription(ref: NodeRef, jid: string): Promise<Subscription | undefined> {
     const sub = this.s.subs.get(key(ref))?.get(jid);
     return sub && clone(sub);
   }
-  putSubscription(sub: Subscription): void {
+  async putSubscription(sub: Subscription): Promise<void> {
     bucket(this.s.subs, sub).set(sub.jid, clone(sub));
   }
-  deleteSubscription(ref: NodeRef, jid: string): boolean {
+  async deleteSubscription(ref: NodeRef, jid: string): Promise<boolean> {
     return this.s.subs.get(key(ref))?.delete(jid) ?? false;
   }
-  listNodeSubscriptions(ref: NodeRef, state?: Subscription["state"]): Subscription[] {
+  async listNodeSubscriptions(
+    ref: NodeRef,
+    state?: Subscription["state"],
+  ): Promise<Subscription[]> {
+    return this.nodeSubscriptions(ref, state).map(clone);
+  }
+  private nodeSubscriptions(ref: NodeRef, state?: Subscription["state"]): Subscription[] {
     return [...(this.s.subs.get(key(ref))?.values() ?? [])]
       .filter((s) => state === undefined || s.state === state)
-      .sort(byCreated)
-      .map(clone);
+      .sort(byCreated);
   }
   private allSubscriptions(): Subscription[] {
     return [...this.s.subs.values()].flatMap((m) => [...m.values()]);
   }
-  listSubscriptionsOf(service: string, bareJid: string, node?: string): Subscription[] {
+  async listSubscriptionsOf(
+    service: string,
+    bareJid: string,
+    node?: string,
+  ): Promise<Subscription[]> {
     return this.allSubscriptions()
       .filter((s) => s.service === service && (node === undefined || s.node === node))
       .filter((s) => bareOf(s.jid) === bareJid)
       .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : byCreated(a, b)))
       .map(clone);
   }
-  countPending(ref: NodeRef, domain?: string): number {
-    return this.listNodeSubscriptions(ref, "pending").filter(
+  async countPending(ref: NodeRef, domain?: string): Promise<number> {
+    return this.nodeSubscriptions(ref, "pending").filter(
       (s) => domain === undefined || domainOf(s.jid) === domain,
     ).length;
   }
-  listPendingCreatedBefore(createdBefore: number): Subscription[] {
+  async listPendingCreatedBefore(createdBefore: number): Promise<Subscription[]> {
     return this.allSubscriptions()
       .filter((s) => s.state === "pending" && s.createdAt < createdBefore)
       .sort(byCreated)
@@ -185,14 +240,17 @@ export class MemoryStore implements PubsubStore {
   }
 
   // ── affiliations ──
-  getAffiliation(ref: NodeRef, entity: string): Affiliation {
+  async getAffiliation(ref: NodeRef, entity: string): Promise<Affiliation> {
+    return this.affiliationOf(ref, entity);
+  }
+  private affiliationOf(ref: NodeRef, entity: string): Affiliation {
     return this.s.affs.get(key(ref))?.get(entity) ?? "none";
   }
-  setAffiliation(ref: NodeRef, entity: string, affiliation: Affiliation): void {
+  async setAffiliation(ref: NodeRef, entity: string, affiliation: Affiliation): Promise<void> {
     if (affiliation === "none") this.s.affs.get(key(ref))?.delete(entity);
     else bucket(this.s.affs, ref).set(entity, affiliation);
   }
-  listNodeAffiliations(ref: NodeRef): AffiliationEntry[] {
+  async listNodeAffiliations(ref: NodeRef): Promise<AffiliationEntry[]> {
     return [...(this.s.affs.get(key(ref))?.entries() ?? [])]
       .map(([entity, affiliation]) => ({
         service: ref.service,
@@ -202,31 +260,31 @@ export class MemoryStore implements PubsubStore {
       }))
       .sort((a, b) => (a.entity < b.entity ? -1 : a.entity > b.entity ? 1 : 0));
   }
-  listAffiliationsOf(service: string, entity: string): AffiliationEntry[] {
+  async listAffiliationsOf(service: string, entity: string): Promise<AffiliationEntry[]> {
     return [...this.s.nodes.values()]
       .filter((n) => n.service === service)
-      .map((n) => ({ service, node: n.node, entity, affiliation: this.getAffiliation(n, entity) }))
+      .map((n) => ({ service, node: n.node, entity, affiliation: this.affiliationOf(n, entity) }))
       .filter((e) => e.affiliation !== "none")
       .sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
   }
 
   // ── counters and request log ──
-  incrementCounter(name: string, by = 1): void {
+  async incrementCounter(name: string, by = 1): Promise<void> {
     this.s.counters.set(name, (this.s.counters.get(name) ?? 0) + by);
   }
-  getCounters(): Record<string, number> {
+  async getCounters(): Promise<Record<string, number>> {
     return Object.fromEntries(this.s.counters);
   }
-  recordRequest(domain: string, requester: string, at: number): void {
+  async recordRequest(domain: string, requester: string, at: number): Promise<void> {
     this.s.requests.push({ domain, requester, at });
   }
-  countRequesterRequestsSince(requester: string, since: number): number {
+  async countRequesterRequestsSince(requester: string, since: number): Promise<number> {
     return this.s.requests.filter((r) => r.requester === requester && r.at >= since).length;
   }
-  countRequestsSince(domain: string, since: number): number {
+  async countRequestsSince(domain: string, since: number): Promise<number> {
     return this.s.requests.filter((r) => r.domain === domain && r.at >= since).length;
   }
-  pruneRequests(before: number): void {
+  async pruneRequests(before: number): Promise<void> {
     this.s.requests = this.s.requests.filter((r) => r.at >= before);
   }
 }

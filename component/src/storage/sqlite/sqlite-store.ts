@@ -1,277 +1,117 @@
 /**
- * PubsubStore on SQLite (better-sqlite3): prepared statements made once, schema in
- * schemas/sql/002_pubsub.sql. `transaction` is better-sqlite3's (nested calls are savepoints).
+ * PubsubStore on SQLite (better-sqlite3): the embedded default. Schema in schemas/sql/, opened
+ * and migrated by openDatabase; statements in statements.ts, the tx in sqlite-tx.ts.
+ *
+ * Transactions are serialised on the one connection: `transaction(fn)` queues a job, and one
+ * drain loop runs the jobs in order, each as BEGIN IMMEDIATE … COMMIT (ROLLBACK when `fn`
+ * throws, and the job rejects with that error). A job is settled only after its COMMIT has
+ * returned; with WAL and synchronous = FULL that is after the commit is on disk.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import type Database from "better-sqlite3";
-import { bareJid, domainOf } from "../../domain/jid.js";
-import type { PubsubStore } from "../../domain/ports.js";
-import type {
-  Affiliation,
-  AffiliationEntry,
-  Item,
-  ItemPage,
-  ItemQuery,
-  NewItem,
-  NodeConfig,
-  NodeRecord,
-  NodeRef,
-  Subscription,
-} from "../../domain/types.js";
+import type { PubsubStore, PubsubTx } from "../../domain/ports.js";
+import { openDatabase } from "./open-database.js";
+import { SqliteTx } from "./sqlite-tx.js";
 import { prepareStatements, type Statements } from "./statements.js";
 
-interface NodeRow {
-  service: string;
-  node: string;
-  owner: string;
-  config: string;
-  created: number;
-}
-interface ItemRow {
-  seq: number;
-  item_id: string;
-  payload: string;
-  publisher: string;
-  created: number;
-  updated: number;
-}
-interface SubRow {
-  service: string;
-  node: string;
-  jid: string;
-  subid: string;
-  state: Subscription["state"];
-  created: number;
-  options: string | null;
-}
-interface AffRow {
-  service: string;
-  node: string;
-  entity: string;
-  affiliation: Affiliation;
+interface Job {
+  fn: (tx: PubsubTx) => Promise<unknown>;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
 }
 
-const toNode = (r: NodeRow): NodeRecord => ({
-  service: r.service,
-  node: r.node,
-  owner: r.owner,
-  config: JSON.parse(r.config) as NodeConfig,
-  createdAt: r.created,
-});
-const toItem = (r: ItemRow): Item => ({
-  id: r.item_id,
-  payload: r.payload,
-  publisher: r.publisher,
-  createdAt: r.created,
-  updatedAt: r.updated,
-  seq: r.seq,
-});
-const toSub = (r: SubRow): Subscription => ({
-  service: r.service,
-  node: r.node,
-  jid: r.jid,
-  subid: r.subid,
-  state: r.state,
-  createdAt: r.created,
-  ...(r.options === null ? {} : { options: JSON.parse(r.options) as Record<string, string> }),
-});
-const toAff = (r: AffRow): AffiliationEntry => ({ ...r });
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-/** SQLite's "no limit". */
-const NO_LIMIT = -1;
+interface Control {
+  begin: Database.Statement;
+  commit: Database.Statement;
+  rollback: Database.Statement;
+}
 
 export class SqliteStore implements PubsubStore {
   private readonly q: Statements;
+  private readonly control: Control;
+  private readonly queue: Job[] = [];
+  /** The running drain loop, if any. */
+  private draining: Promise<void> | undefined;
+  private closing = false;
+  /** Set while a job's fn runs, to refuse a transaction started from inside another. */
+  private readonly inside = new AsyncLocalStorage<SqliteStore>();
 
-  /** `db` must be migrated (openDatabase does it). The store does not close it. */
+  /** `db` must be migrated (openDatabase does it); the store owns it from now on and closes it. */
   constructor(private readonly db: Database.Database) {
     this.q = prepareStatements(db);
+    this.control = {
+      begin: db.prepare("BEGIN IMMEDIATE"),
+      commit: db.prepare("COMMIT"),
+      rollback: db.prepare("ROLLBACK"),
+    };
   }
 
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+  /** Open (creating and migrating) the database at `path`; see openDatabase. */
+  static open(path: string): SqliteStore {
+    return new SqliteStore(openDatabase(path));
   }
 
-  // ── nodes ──
-  getNode(ref: NodeRef): NodeRecord | undefined {
-    const row = this.q.getNode.get(ref.service, ref.node) as NodeRow | undefined;
-    return row && toNode(row);
-  }
-  createNode(n: NodeRecord): void {
-    this.q.insertNode.run(n.service, n.node, n.owner, JSON.stringify(n.config), n.createdAt);
-  }
-  updateNodeConfig(ref: NodeRef, config: NodeConfig): void {
-    this.q.updateNodeConfig.run(JSON.stringify(config), ref.service, ref.node);
-  }
-  deleteNode(ref: NodeRef): void {
-    this.q.deleteNode.run(ref.service, ref.node);
-  }
-  listNodes(service?: string): NodeRecord[] {
-    const rows = service === undefined ? this.q.listAllNodes.all() : this.q.listNodes.all(service);
-    return (rows as NodeRow[]).map(toNode);
-  }
-
-  // ── items ──
-  upsertItem(ref: NodeRef, item: NewItem): Item {
-    return this.transaction(() => {
-      const old = this.q.getItemCreated.get(ref.service, ref.node, item.id) as
-        | { created: number }
-        | undefined;
-      if (old) this.q.deleteItem.run(ref.service, ref.node, item.id);
-      const created = old?.created ?? item.createdAt;
-      const { lastInsertRowid } = this.q.insertItem.run(
-        ref.service,
-        ref.node,
-        item.id,
-        item.payload,
-        item.publisher,
-        created,
-        item.updatedAt,
-      );
-      return { ...item, createdAt: created, seq: Number(lastInsertRowid) };
-    });
-  }
-  getItems(ref: NodeRef, ids: readonly string[]): Item[] {
-    if (ids.length === 0) return [];
-    const rows = this.q.getItemsByIds.all(ref.service, ref.node, JSON.stringify(ids)) as ItemRow[];
-    return rows.map(toItem);
-  }
-  listItems(ref: NodeRef, query: ItemQuery): ItemPage | undefined {
-    const { service, node } = ref;
-    const max = query.max ?? NO_LIMIT;
-    let rows: ItemRow[];
-    if (query.after !== undefined) {
-      const anchor = this.seqOf(ref, query.after);
-      if (anchor === undefined) return undefined;
-      rows = this.q.listOlder.all(service, node, anchor, max) as ItemRow[];
-    } else if (query.before !== undefined) {
-      const anchor = query.before === "" ? 0 : this.seqOf(ref, query.before);
-      if (anchor === undefined) return undefined;
-      rows = (this.q.listNewerAscending.all(service, node, anchor, max) as ItemRow[]).reverse();
-    } else {
-      rows = this.q.listNewest.all(service, node, max) as ItemRow[];
+  transaction<T>(fn: (tx: PubsubTx) => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(new Error("the store is closed"));
+    if (this.inside.getStore() === this) {
+      // Awaiting it would wait for the transaction we are in: a deadlock. Use the tx given.
+      return Promise.reject(new Error("store.transaction() called inside a transaction"));
     }
-    const count = this.countItems(ref);
-    const first = rows[0];
-    if (!first) return { items: [], count };
-    const { n } = this.q.countNewerThan.get(service, node, first.seq) as { n: number };
-    return { items: rows.map(toItem), count, firstIndex: n };
-  }
-  listItemIds(ref: NodeRef, max: number): string[] {
-    const rows = this.q.listNewestIds.all(ref.service, ref.node, Math.max(0, max)) as {
-      item_id: string;
-    }[];
-    return rows.map((r) => r.item_id);
-  }
-  private seqOf(ref: NodeRef, id: string): number | undefined {
-    const row = this.q.getItemSeq.get(ref.service, ref.node, id) as { seq: number } | undefined;
-    return row?.seq;
-  }
-  getLastItem(ref: NodeRef): Item | undefined {
-    const row = this.q.listNewest.get(ref.service, ref.node, 1) as ItemRow | undefined;
-    return row && toItem(row);
-  }
-  countItems(ref: NodeRef): number {
-    return (this.q.countItems.get(ref.service, ref.node) as { n: number }).n;
-  }
-  deleteItems(ref: NodeRef, ids: readonly string[]): string[] {
-    return this.transaction(() =>
-      ids.filter((id) => this.q.deleteItem.run(ref.service, ref.node, id).changes > 0),
-    );
-  }
-  trimItems(ref: NodeRef, keep: number): string[] {
-    return this.transaction(() => {
-      const doomed = this.q.listBeyond.all(ref.service, ref.node, Math.max(0, keep)) as {
-        item_id: string;
-      }[];
-      for (const d of doomed) this.q.deleteItem.run(ref.service, ref.node, d.item_id);
-      return doomed.map((d) => d.item_id).reverse();
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      this.draining ??= this.drain();
     });
   }
-  purgeItems(ref: NodeRef): number {
-    return this.q.purgeItems.run(ref.service, ref.node).changes;
+
+  /** Waits for the queued transactions (new ones are refused), then closes the database. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.draining;
+    if (this.db.open) this.db.close();
   }
 
-  // ── subscriptions ──
-  getSubscription(ref: NodeRef, jid: string): Subscription | undefined {
-    const row = this.q.getSub.get(ref.service, ref.node, jid) as SubRow | undefined;
-    return row && toSub(row);
-  }
-  putSubscription(s: Subscription): void {
-    const options = s.options === undefined ? null : JSON.stringify(s.options);
-    const bare = bareJid(s.jid);
-    this.q.putSub.run(
-      s.service,
-      s.node,
-      s.jid,
-      bare,
-      domainOf(bare),
-      s.subid,
-      s.state,
-      s.createdAt,
-      options,
-    );
-  }
-  deleteSubscription(ref: NodeRef, jid: string): boolean {
-    return this.q.deleteSub.run(ref.service, ref.node, jid).changes > 0;
-  }
-  listNodeSubscriptions(ref: NodeRef, state?: Subscription["state"]): Subscription[] {
-    const rows = state
-      ? this.q.listSubsInState.all(ref.service, ref.node, state)
-      : this.q.listSubs.all(ref.service, ref.node);
-    return (rows as SubRow[]).map(toSub);
-  }
-  listSubscriptionsOf(service: string, bare: string, node?: string): Subscription[] {
-    const rows =
-      node === undefined
-        ? this.q.listSubsOf.all(service, bare)
-        : this.q.listSubsOfAtNode.all(service, bare, node);
-    return (rows as SubRow[]).map(toSub);
-  }
-  countPending(ref: NodeRef, domain?: string): number {
-    const row =
-      domain === undefined
-        ? this.q.countPending.get(ref.service, ref.node)
-        : this.q.countPendingFromDomain.get(ref.service, ref.node, domain);
-    return (row as { n: number }).n;
-  }
-  listPendingCreatedBefore(createdBefore: number): Subscription[] {
-    return (this.q.listPendingBefore.all(createdBefore) as SubRow[]).map(toSub);
+  /**
+   * Run the queued jobs one after the other until the queue is empty.
+   *
+   * Batching commits goes here: take every job queued now (up to a bound) instead of one, BEGIN
+   * once, run each job's fn inside its own SAVEPOINT (RELEASE on success, ROLLBACK TO on a
+   * throw, so one job's failure undoes only its own writes), COMMIT once, and only then settle
+   * all of them: one fsync for the batch, each job still resolved after its durable commit.
+   */
+  private async drain(): Promise<void> {
+    for (let job = this.queue.shift(); job; job = this.queue.shift()) {
+      const outcome = await this.runOne(job);
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    }
+    this.draining = undefined;
   }
 
-  // ── affiliations ──
-  getAffiliation(ref: NodeRef, entity: string): Affiliation {
-    const row = this.q.getAff.get(ref.service, ref.node, entity) as AffRow | undefined;
-    return row?.affiliation ?? "none";
-  }
-  setAffiliation(ref: NodeRef, entity: string, affiliation: Affiliation): void {
-    if (affiliation === "none") this.q.deleteAff.run(ref.service, ref.node, entity);
-    else this.q.putAff.run(ref.service, ref.node, entity, affiliation);
-  }
-  listNodeAffiliations(ref: NodeRef): AffiliationEntry[] {
-    return (this.q.listAffs.all(ref.service, ref.node) as AffRow[]).map(toAff);
-  }
-  listAffiliationsOf(service: string, entity: string): AffiliationEntry[] {
-    return (this.q.listAffsOf.all(service, entity) as AffRow[]).map(toAff);
+  /** One job in its own BEGIN IMMEDIATE … COMMIT; never throws, the outcome says. */
+  private async runOne(job: Job): Promise<Outcome> {
+    const tx = new SqliteTx(this.q);
+    try {
+      this.control.begin.run();
+      const value = await this.inside.run(this, () => job.fn(tx));
+      tx.finish();
+      this.control.commit.run();
+      return { ok: true, value };
+    } catch (error) {
+      tx.finish();
+      this.rollbackQuietly();
+      return { ok: false, error };
+    }
   }
 
-  // ── counters and request log ──
-  incrementCounter(name: string, by = 1): void {
-    this.q.incrementCounter.run(name, by);
-  }
-  getCounters(): Record<string, number> {
-    const rows = this.q.listCounters.all() as { name: string; value: number }[];
-    return Object.fromEntries(rows.map((r) => [r.name, r.value]));
-  }
-  recordRequest(domain: string, requester: string, at: number): void {
-    this.q.insertRequest.run(domain, requester, at);
-  }
-  countRequesterRequestsSince(requester: string, since: number): number {
-    return (this.q.countRequesterRequestsSince.get(requester, since) as { n: number }).n;
-  }
-  countRequestsSince(domain: string, since: number): number {
-    return (this.q.countRequestsSince.get(domain, since) as { n: number }).n;
-  }
-  pruneRequests(before: number): void {
-    this.q.pruneRequests.run(before);
+  /** Roll back what is open; the caller reports the error that caused it, not this one. */
+  private rollbackQuietly(): void {
+    if (!this.db.inTransaction) return;
+    try {
+      this.control.rollback.run();
+    } catch {
+      // The connection could not roll back (it is closing): SQLite discards the transaction.
+    }
   }
 }
