@@ -79,7 +79,7 @@ describe("configuration fields", () => {
     });
   });
 
-  it("refuses bad values with not-acceptable when configuring", () => {
+  it("refuses bad values with not-acceptable when configuring", async () => {
     for (const [field, value] of [
       ["pubsub#access_model", "presence"],
       ["pubsub#max_items", "ten"],
@@ -87,21 +87,21 @@ describe("configuration fields", () => {
       ["pubsub#notify_delete", "yes"],
       ["pubsub#persist_items", "0"],
     ]) {
-      expectError(
+      await expectError(
         () => parseConfigFields({ [field as string]: value as string }, "configure", CEILING),
         { condition: "not-acceptable" },
       );
     }
   });
 
-  it("refuses unknown fields and bad values as publish-options with conflict + precondition-not-met", () => {
+  it("refuses unknown fields and bad values as publish-options with conflict + precondition-not-met", async () => {
     const pre = (fields: Record<string, string>) => () =>
       parseConfigFields(fields, "publish-options", CEILING);
-    expectError(pre({ "pubsub#itemreply": "owner" }), {
+    await expectError(pre({ "pubsub#itemreply": "owner" }), {
       condition: "conflict",
       pubsubCondition: "precondition-not-met",
     });
-    expectError(pre({ "pubsub#access_model": "nope" }), {
+    await expectError(pre({ "pubsub#access_model": "nope" }), {
       condition: "conflict",
       pubsubCondition: "precondition-not-met",
     });

@@ -5,7 +5,17 @@
  */
 import { describe, expect, it } from "vitest";
 import { normalizeJid } from "../../../component/src/domain/jid.js";
-import { ALICE, BOB, expectError, type Harness, NODE, ofType, withPosts } from "./fixture.js";
+import {
+  ALICE,
+  BOB,
+  expectError,
+  type Harness,
+  NODE,
+  ofType,
+  read,
+  withPosts,
+  write,
+} from "./fixture.js";
 
 describe("normalizeJid", () => {
   it.each([
@@ -21,44 +31,45 @@ describe("normalizeJid", () => {
 });
 
 /** Alice's node under authorize, with one post. */
-function locked(): Harness {
-  const h = withPosts(["a"]);
-  h.service.configureNode(ALICE, NODE, { accessModel: "authorize" });
+async function locked(): Promise<Harness> {
+  const h = await withPosts(["a"]);
+  await h.service.configureNode(ALICE, NODE, { accessModel: "authorize" });
   return h;
 }
-const jidsOf = (h: Harness) => h.store.listNodeSubscriptions(NODE).map((s) => [s.jid, s.state]);
+const jidsOf = async (h: Harness) =>
+  (await read(h, (tx) => tx.listNodeSubscriptions(NODE))).map((s) => [s.jid, s.state]);
 
 describe("subscribe and unsubscribe", () => {
-  it("stores the subscription under the normalised JID", () => {
-    const h = withPosts(["a"]);
-    const out = h.service.subscribe(`${BOB}/phone`, NODE, { jid: "Bob@Example.ORG/phone" });
+  it("stores the subscription under the normalised JID", async () => {
+    const h = await withPosts(["a"]);
+    const out = await h.service.subscribe(`${BOB}/phone`, NODE, { jid: "Bob@Example.ORG/phone" });
     expect(out.result.jid).toBe(`${BOB}/phone`);
-    expect(jidsOf(h)).toEqual([[`${BOB}/phone`, "subscribed"]]);
+    expect(await jidsOf(h)).toEqual([[`${BOB}/phone`, "subscribed"]]);
   });
 
-  it("holds one subscription for Bob@x and bob@x", () => {
-    const h = withPosts(["a"]);
-    h.service.subscribe("Bob@Example.org", NODE, { jid: "Bob@Example.org" });
-    const again = h.service.subscribe(BOB, NODE, { jid: BOB });
+  it("holds one subscription for Bob@x and bob@x", async () => {
+    const h = await withPosts(["a"]);
+    await h.service.subscribe("Bob@Example.org", NODE, { jid: "Bob@Example.org" });
+    const again = await h.service.subscribe(BOB, NODE, { jid: BOB });
     expect(again.events).toEqual([]);
-    expect(jidsOf(h)).toEqual([[BOB, "subscribed"]]);
+    expect(await jidsOf(h)).toEqual([[BOB, "subscribed"]]);
   });
 
-  it("unsubscribes and reads options whatever the case of the JID", () => {
-    const h = withPosts(["a"]);
-    h.service.subscribe(`${BOB}/Phone`, NODE, { jid: `${BOB}/Phone` });
+  it("unsubscribes and reads options whatever the case of the JID", async () => {
+    const h = await withPosts(["a"]);
+    await h.service.subscribe(`${BOB}/Phone`, NODE, { jid: `${BOB}/Phone` });
     const jid = "BOB@example.org/Phone";
-    expect(h.service.getSubscriptionOptions(jid, NODE, { jid }).result.subscription.jid).toBe(
-      `${BOB}/Phone`,
-    );
-    expect(h.service.unsubscribe(jid, NODE, { jid }).result.state).toBe("none");
-    expect(jidsOf(h)).toEqual([]);
+    expect(
+      (await h.service.getSubscriptionOptions(jid, NODE, { jid })).result.subscription.jid,
+    ).toBe(`${BOB}/Phone`);
+    expect((await h.service.unsubscribe(jid, NODE, { jid })).result.state).toBe("none");
+    expect(await jidsOf(h)).toEqual([]);
   });
 
-  it("the resource stays as sent: bob@x/Phone and bob@x/phone are two JIDs", () => {
-    const h = withPosts(["a"]);
-    h.service.subscribe(`${BOB}/Phone`, NODE, { jid: `${BOB}/Phone` });
-    expectError(() => h.service.unsubscribe(BOB, NODE, { jid: `${BOB}/phone` }), {
+  it("the resource stays as sent: bob@x/Phone and bob@x/phone are two JIDs", async () => {
+    const h = await withPosts(["a"]);
+    await h.service.subscribe(`${BOB}/Phone`, NODE, { jid: `${BOB}/Phone` });
+    await expectError(() => h.service.unsubscribe(BOB, NODE, { jid: `${BOB}/phone` }), {
       condition: "unexpected-request",
       pubsubCondition: "not-subscribed",
     });
@@ -66,79 +77,85 @@ describe("subscribe and unsubscribe", () => {
 });
 
 describe("the owner's answers find the request", () => {
-  it("approve by the bare JID, in lower case, a request made as Bob@Localhost/phone", () => {
-    const h = locked();
-    h.service.subscribe(`${BOB}/phone`, NODE, { jid: "Bob@Example.org/phone" });
-    const out = h.service.approveSubscription(ALICE, NODE, BOB, true);
+  it("approve by the bare JID, in lower case, a request made as Bob@Localhost/phone", async () => {
+    const h = await locked();
+    await h.service.subscribe(`${BOB}/phone`, NODE, { jid: "Bob@Example.org/phone" });
+    const out = await h.service.approveSubscription(ALICE, NODE, BOB, true);
     expect(out.result).toMatchObject({ jid: `${BOB}/phone`, state: "subscribed" });
     expect(ofType(out.events, "subscription-changed")[0]).toMatchObject({
       jid: `${BOB}/phone`,
       cause: "approved",
     });
-    expect(jidsOf(h)).toEqual([[`${BOB}/phone`, "subscribed"]]);
+    expect(await jidsOf(h)).toEqual([[`${BOB}/phone`, "subscribed"]]);
   });
 
-  it("deny by the bare JID in another case", () => {
-    const h = locked();
-    h.service.subscribe(`${BOB}/phone`, NODE, { jid: `${BOB}/phone` });
-    const out = h.service.approveSubscription(ALICE, NODE, "BOB@EXAMPLE.ORG", false);
+  it("deny by the bare JID in another case", async () => {
+    const h = await locked();
+    await h.service.subscribe(`${BOB}/phone`, NODE, { jid: `${BOB}/phone` });
+    const out = await h.service.approveSubscription(ALICE, NODE, "BOB@EXAMPLE.ORG", false);
     expect(out.result).toMatchObject({ jid: `${BOB}/phone`, state: "none" });
-    expect(jidsOf(h)).toEqual([]);
-    expect(h.service.getRefusalCounts()["denied-by-owner"]).toBe(1);
+    expect(await jidsOf(h)).toEqual([]);
+    expect((await h.service.getRefusalCounts())["denied-by-owner"]).toBe(1);
   });
 
-  it("a full JID answers only its own request, its local part and domain in any case", () => {
-    const h = locked();
-    h.service.subscribe(`${BOB}/phone`, NODE, { jid: `${BOB}/phone` });
-    expectError(() => h.service.approveSubscription(ALICE, NODE, `${BOB}/laptop`, true), {
+  it("a full JID answers only its own request, its local part and domain in any case", async () => {
+    const h = await locked();
+    await h.service.subscribe(`${BOB}/phone`, NODE, { jid: `${BOB}/phone` });
+    await expectError(() => h.service.approveSubscription(ALICE, NODE, `${BOB}/laptop`, true), {
       condition: "item-not-found",
     });
-    h.service.approveSubscription(ALICE, NODE, "BOB@Example.org/phone", true);
-    expect(jidsOf(h)).toEqual([[`${BOB}/phone`, "subscribed"]]);
+    await h.service.approveSubscription(ALICE, NODE, "BOB@Example.org/phone", true);
+    expect(await jidsOf(h)).toEqual([[`${BOB}/phone`, "subscribed"]]);
   });
 
-  it("a bare JID answers every pending request of that bare JID", () => {
-    const h = locked();
+  it("a bare JID answers every pending request of that bare JID", async () => {
+    const h = await locked();
     for (const resource of ["phone", "laptop"]) {
-      h.store.putSubscription({
-        ...NODE,
-        jid: `${BOB}/${resource}`,
-        subid: resource,
-        state: "pending",
-        createdAt: h.clock.now,
-      });
+      await write(h, (tx) =>
+        tx.putSubscription({
+          ...NODE,
+          jid: `${BOB}/${resource}`,
+          subid: resource,
+          state: "pending",
+          createdAt: h.clock.now,
+        }),
+      );
     }
-    const out = h.service.approveSubscription(ALICE, NODE, BOB, true);
+    const out = await h.service.approveSubscription(ALICE, NODE, BOB, true);
     expect(ofType(out.events, "subscription-changed").map((e) => e.jid)).toEqual([
       `${BOB}/laptop`,
       `${BOB}/phone`,
     ]);
-    expect(jidsOf(h).map(([, state]) => state)).toEqual(["subscribed", "subscribed"]);
+    expect((await jidsOf(h)).map(([, state]) => state)).toEqual(["subscribed", "subscribed"]);
   });
 
-  it("approving an already active subscription by its bare JID is a no-op", () => {
-    const h = locked();
-    h.service.subscribe(`${BOB}/phone`, NODE, { jid: `${BOB}/phone` });
-    h.service.approveSubscription(ALICE, NODE, BOB, true);
-    expect(h.service.approveSubscription(ALICE, NODE, "Bob@example.org", true).events).toEqual([]);
-    expectError(() => h.service.approveSubscription(ALICE, NODE, BOB, false), {
+  it("approving an already active subscription by its bare JID is a no-op", async () => {
+    const h = await locked();
+    await h.service.subscribe(`${BOB}/phone`, NODE, { jid: `${BOB}/phone` });
+    await h.service.approveSubscription(ALICE, NODE, BOB, true);
+    expect(
+      (await h.service.approveSubscription(ALICE, NODE, "Bob@example.org", true)).events,
+    ).toEqual([]);
+    await expectError(() => h.service.approveSubscription(ALICE, NODE, BOB, false), {
       condition: "item-not-found",
     });
   });
 
-  it("the owner's set-subscriptions names the JID in any case", () => {
-    const h = locked();
-    h.service.subscribe(BOB, NODE, { jid: BOB });
-    h.service.setNodeSubscriptions(ALICE, NODE, [{ jid: "Bob@Example.org", state: "subscribed" }]);
-    expect(jidsOf(h)).toEqual([[BOB, "subscribed"]]);
-    h.service.setNodeSubscriptions(ALICE, NODE, [{ jid: "BOB@example.org", state: "none" }]);
-    expect(jidsOf(h)).toEqual([]);
+  it("the owner's set-subscriptions names the JID in any case", async () => {
+    const h = await locked();
+    await h.service.subscribe(BOB, NODE, { jid: BOB });
+    await h.service.setNodeSubscriptions(ALICE, NODE, [
+      { jid: "Bob@Example.org", state: "subscribed" },
+    ]);
+    expect(await jidsOf(h)).toEqual([[BOB, "subscribed"]]);
+    await h.service.setNodeSubscriptions(ALICE, NODE, [{ jid: "BOB@example.org", state: "none" }]);
+    expect(await jidsOf(h)).toEqual([]);
   });
 
-  it("one JID in two cases is listed twice in one set-subscriptions: bad-request", () => {
-    const h = locked();
-    h.service.subscribe(BOB, NODE, { jid: BOB });
-    expectError(
+  it("one JID in two cases is listed twice in one set-subscriptions: bad-request", async () => {
+    const h = await locked();
+    await h.service.subscribe(BOB, NODE, { jid: BOB });
+    await expectError(
       () =>
         h.service.setNodeSubscriptions(ALICE, NODE, [
           { jid: BOB, state: "none" },
@@ -150,33 +167,35 @@ describe("the owner's answers find the request", () => {
 });
 
 describe("subscriptions stored before normalisation (with capitals)", () => {
-  function legacy(state: "pending" | "subscribed"): Harness {
-    const h = locked();
-    h.store.putSubscription({
-      ...NODE,
-      jid: "Bob@Example.org/phone",
-      subid: "old",
-      state,
-      createdAt: h.clock.now,
-    });
+  async function legacy(state: "pending" | "subscribed"): Promise<Harness> {
+    const h = await locked();
+    await write(h, (tx) =>
+      tx.putSubscription({
+        ...NODE,
+        jid: "Bob@Example.org/phone",
+        subid: "old",
+        state,
+        createdAt: h.clock.now,
+      }),
+    );
     return h;
   }
 
-  it("are approved and denied by the bare JID", () => {
-    const approved = legacy("pending");
-    approved.service.approveSubscription(ALICE, NODE, BOB, true);
-    expect(jidsOf(approved)).toEqual([["Bob@Example.org/phone", "subscribed"]]);
-    const denied = legacy("pending");
-    denied.service.approveSubscription(ALICE, NODE, BOB, false);
-    expect(jidsOf(denied)).toEqual([]);
+  it("are approved and denied by the bare JID", async () => {
+    const approved = await legacy("pending");
+    await approved.service.approveSubscription(ALICE, NODE, BOB, true);
+    expect(await jidsOf(approved)).toEqual([["Bob@Example.org/phone", "subscribed"]]);
+    const denied = await legacy("pending");
+    await denied.service.approveSubscription(ALICE, NODE, BOB, false);
+    expect(await jidsOf(denied)).toEqual([]);
   });
 
-  it("are found by subscribe and unsubscribe: no second subscription", () => {
-    const h = legacy("subscribed");
+  it("are found by subscribe and unsubscribe: no second subscription", async () => {
+    const h = await legacy("subscribed");
     const jid = `${BOB}/phone`;
-    expect(h.service.subscribe(jid, NODE, { jid }).result.subid).toBe("old");
-    expect(jidsOf(h)).toHaveLength(1);
-    h.service.unsubscribe(jid, NODE, { jid });
-    expect(jidsOf(h)).toEqual([]);
+    expect((await h.service.subscribe(jid, NODE, { jid })).result.subid).toBe("old");
+    expect(await jidsOf(h)).toHaveLength(1);
+    await h.service.unsubscribe(jid, NODE, { jid });
+    expect(await jidsOf(h)).toEqual([]);
   });
 });

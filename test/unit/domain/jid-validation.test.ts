@@ -1,7 +1,7 @@
 /** acceptJid: every JID that enters the domain is an RFC 7622 JID, or jid-malformed. */
 import { describe, expect, it } from "vitest";
 import { acceptJid, jidProblem } from "../../../component/src/domain/jid.js";
-import { ALICE, expectError, NODE, withPosts } from "./fixture.js";
+import { ALICE, expectError, NODE, read, withPosts } from "./fixture.js";
 
 describe("jidProblem", () => {
   it.each([
@@ -50,27 +50,27 @@ describe("acceptJid", () => {
     expect(acceptJid("Rogue.Example.")).toBe("rogue.example");
   });
 
-  it("refuses with jid-malformed and a short text", () => {
-    const err = expectError(() => acceptJid(`${"x".repeat(3000)}@example.org`), {
+  it("refuses with jid-malformed and a short text", async () => {
+    const err = await expectError(() => acceptJid(`${"x".repeat(3000)}@example.org`), {
       condition: "jid-malformed",
     });
     expect(err.text?.length).toBeLessThan(200);
   });
 
-  it("stores nothing when an owner's affiliation change names a malformed JID", () => {
-    const h = withPosts(["a"]);
+  it("stores nothing when an owner's affiliation change names a malformed JID", async () => {
+    const h = await withPosts(["a"]);
     for (const entity of ["a@@b", "@", `${"x".repeat(3000)}@example.org`]) {
-      expectError(
+      await expectError(
         () => h.service.setNodeAffiliations(ALICE, NODE, [{ entity, affiliation: "outcast" }]),
         { condition: "jid-malformed" },
       );
     }
-    expect(h.store.listNodeAffiliations(NODE)).toEqual([]);
+    expect(await read(h, (tx) => tx.listNodeAffiliations(NODE))).toEqual([]);
   });
 
-  it("creates no node when blocking a malformed JID before the first post", () => {
-    const h = withPosts([]);
-    expectError(
+  it("creates no node when blocking a malformed JID before the first post", async () => {
+    const h = await withPosts([]);
+    await expectError(
       () =>
         h.service.setNodeAffiliations(
           ALICE,
@@ -80,31 +80,33 @@ describe("acceptJid", () => {
         ),
       { condition: "jid-malformed" },
     );
-    expect(h.store.getNode(NODE)).toBeUndefined();
-    h.service.setNodeAffiliations(
+    expect(await read(h, (tx) => tx.getNode(NODE))).toBeUndefined();
+    await h.service.setNodeAffiliations(
       ALICE,
       NODE,
       [{ entity: "rogue.example", affiliation: "outcast" }],
       true,
     );
-    expect(h.store.listNodeAffiliations(NODE).map((e) => e.entity)).toEqual(["rogue.example"]);
+    expect((await read(h, (tx) => tx.listNodeAffiliations(NODE))).map((e) => e.entity)).toEqual([
+      "rogue.example",
+    ]);
   });
 
-  it("refuses malformed JIDs in subscribe, unsubscribe, options and approvals", () => {
-    const h = withPosts(["a"]);
-    expectError(() => h.service.subscribe("a@@b", NODE, { jid: "a@@b" }), {
+  it("refuses malformed JIDs in subscribe, unsubscribe, options and approvals", async () => {
+    const h = await withPosts(["a"]);
+    await expectError(() => h.service.subscribe("a@@b", NODE, { jid: "a@@b" }), {
       condition: "jid-malformed",
     });
-    expectError(() => h.service.unsubscribe(ALICE, NODE, { jid: "@" }), {
+    await expectError(() => h.service.unsubscribe(ALICE, NODE, { jid: "@" }), {
       condition: "jid-malformed",
     });
-    expectError(() => h.service.getSubscriptionOptions(ALICE, NODE, { jid: "a@b/" }), {
+    await expectError(() => h.service.getSubscriptionOptions(ALICE, NODE, { jid: "a@b/" }), {
       condition: "jid-malformed",
     });
-    expectError(() => h.service.approveSubscription(ALICE, NODE, "a@@b", true), {
+    await expectError(() => h.service.approveSubscription(ALICE, NODE, "a@@b", true), {
       condition: "jid-malformed",
     });
-    expectError(
+    await expectError(
       () => h.service.setNodeSubscriptions(ALICE, NODE, [{ jid: "a@@b", state: "none" }]),
       { condition: "jid-malformed" },
     );

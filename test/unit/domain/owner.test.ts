@@ -11,104 +11,112 @@ import {
   NODE,
   ofType,
   withPosts,
+  write,
 } from "./fixture.js";
 
 const OTHER = { ...NODE, node: "other" };
 
 describe("createNode", () => {
-  it("creates a node for the service owner; conflict when it exists", () => {
+  it("creates a node for the service owner; conflict when it exists", async () => {
     const { service } = makeHarness();
-    const out = service.createNode(ALICE, OTHER, { title: "Notes" });
+    const out = await service.createNode(ALICE, OTHER, { title: "Notes" });
     expect(out.result).toMatchObject({ ...OTHER, owner: ALICE, config: { title: "Notes" } });
     expect(out.events).toEqual([{ type: "node-created", ...OTHER, owner: ALICE }]);
-    expectError(() => service.createNode(ALICE, OTHER), { condition: "conflict" });
+    await expectError(() => service.createNode(ALICE, OTHER), { condition: "conflict" });
   });
 
-  it("refuses anyone else with forbidden, and invalid configuration with not-acceptable", () => {
+  it("refuses anyone else with forbidden, and invalid configuration with not-acceptable", async () => {
     const { service } = makeHarness();
-    expectError(() => service.createNode(BOB, OTHER), { condition: "forbidden" });
-    expectError(() => service.createNode(ALICE, OTHER, { accessModel: "presence" as never }), {
-      condition: "not-acceptable",
-    });
+    await expectError(() => service.createNode(BOB, OTHER), { condition: "forbidden" });
+    await expectError(
+      () => service.createNode(ALICE, OTHER, { accessModel: "presence" as never }),
+      {
+        condition: "not-acceptable",
+      },
+    );
   });
 });
 
 describe("configureNode and getNodeConfig", () => {
-  it("gives the owner the defaults before the node exists, item-not-found to others", () => {
+  it("gives the owner the defaults before the node exists, item-not-found to others", async () => {
     const { service } = makeHarness();
-    expect(service.getNodeConfig(ALICE, NODE).result.accessModel).toBe("open");
-    expectError(() => service.getNodeConfig(BOB, { ...NODE, service: "nobody@elsewhere" }), {
+    expect((await service.getNodeConfig(ALICE, NODE)).result.accessModel).toBe("open");
+    await expectError(() => service.getNodeConfig(BOB, { ...NODE, service: "nobody@elsewhere" }), {
       condition: "item-not-found",
     });
-    expectError(() => service.getNodeConfig(BOB, NODE), { condition: "forbidden" });
+    await expectError(() => service.getNodeConfig(BOB, NODE), { condition: "forbidden" });
   });
 
-  it("creates the node on the owner's first configure", () => {
+  it("creates the node on the owner's first configure", async () => {
     const { service } = makeHarness();
-    const out = service.configureNode(ALICE, NODE, { accessModel: "authorize" });
+    const out = await service.configureNode(ALICE, NODE, { accessModel: "authorize" });
     expect(eventTypes(out.events)).toEqual(["node-created"]);
-    expect(service.getNodeConfig(ALICE, NODE).result.accessModel).toBe("authorize");
+    expect((await service.getNodeConfig(ALICE, NODE)).result.accessModel).toBe("authorize");
   });
 
-  it("refuses non-owners with forbidden and bad values with not-acceptable, changing nothing", () => {
-    const { service } = withPosts(["a"]);
-    expectError(() => service.configureNode(BOB, NODE, { title: "mine" }), {
+  it("refuses non-owners with forbidden and bad values with not-acceptable, changing nothing", async () => {
+    const { service } = await withPosts(["a"]);
+    await expectError(() => service.configureNode(BOB, NODE, { title: "mine" }), {
       condition: "forbidden",
     });
-    expectError(() => service.configureNode(ALICE, NODE, { title: "ok", maxItems: -1 }), {
+    await expectError(() => service.configureNode(ALICE, NODE, { title: "ok", maxItems: -1 }), {
       condition: "not-acceptable",
     });
-    expect(service.getNodeConfig(ALICE, NODE).result.title).toBe("alice's microblog");
+    expect((await service.getNodeConfig(ALICE, NODE)).result.title).toBe("alice's microblog");
   });
 
-  it("notifies subscribers of the change when notify_config is on", () => {
-    const { service } = withPosts(["a"]);
-    service.subscribe(BOB, NODE, { jid: BOB });
-    expect(service.configureNode(ALICE, NODE, { title: "x" }).events).toEqual([]);
-    const out = service.configureNode(ALICE, NODE, { notifyConfig: true });
+  it("notifies subscribers of the change when notify_config is on", async () => {
+    const { service } = await withPosts(["a"]);
+    await service.subscribe(BOB, NODE, { jid: BOB });
+    expect((await service.configureNode(ALICE, NODE, { title: "x" })).events).toEqual([]);
+    const out = await service.configureNode(ALICE, NODE, { notifyConfig: true });
     expect(ofType(out.events, "configuration-changed")[0]).toMatchObject({
       recipients: [{ jid: BOB }],
       config: { notifyConfig: true },
     });
   });
 
-  it("removes non-members' subscriptions and requests when switching to whitelist", () => {
-    const { service } = withPosts(["a"]);
-    service.subscribe(BOB, NODE, { jid: BOB });
-    service.subscribe(CAROL, NODE, { jid: CAROL });
-    service.setNodeAffiliations(ALICE, NODE, [{ entity: BOB, affiliation: "member" }]);
-    const out = service.configureNode(ALICE, NODE, { accessModel: "whitelist" });
+  it("removes non-members' subscriptions and requests when switching to whitelist", async () => {
+    const { service } = await withPosts(["a"]);
+    await service.subscribe(BOB, NODE, { jid: BOB });
+    await service.subscribe(CAROL, NODE, { jid: CAROL });
+    await service.setNodeAffiliations(ALICE, NODE, [{ entity: BOB, affiliation: "member" }]);
+    const out = await service.configureNode(ALICE, NODE, { accessModel: "whitelist" });
     expect(
       ofType(out.events, "subscription-changed").map((e) => [e.jid, e.state, e.cause]),
     ).toEqual([[CAROL, "none", "access-model"]]);
-    expect(service.getNodeSubscriptions(ALICE, NODE).result.map((s) => s.jid)).toEqual([BOB]);
+    expect((await service.getNodeSubscriptions(ALICE, NODE)).result.map((s) => s.jid)).toEqual([
+      BOB,
+    ]);
   });
 
-  it("trims at once when max_items shrinks", () => {
-    const { service } = withPosts(["a", "b", "c"]);
-    const out = service.configureNode(ALICE, NODE, { maxItems: 1 });
+  it("trims at once when max_items shrinks", async () => {
+    const { service } = await withPosts(["a", "b", "c"]);
+    const out = await service.configureNode(ALICE, NODE, { maxItems: 1 });
     expect(ofType(out.events, "items-retracted")[0]?.itemIds).toEqual(["a", "b"]);
-    expect(service.getItems(ALICE, NODE).result.count).toBe(1);
+    expect((await service.getItems(ALICE, NODE)).result.count).toBe(1);
   });
 });
 
 describe("node subscriptions", () => {
-  it("lists them for the owner only; item-not-found for an unknown node", () => {
-    const { service } = withPosts(["a"]);
-    service.subscribe(BOB, NODE, { jid: BOB });
-    expect(service.getNodeSubscriptions(ALICE, NODE).result.map((s) => [s.jid, s.state])).toEqual([
-      [BOB, "subscribed"],
-    ]);
-    expectError(() => service.getNodeSubscriptions(BOB, NODE), { condition: "forbidden" });
-    expectError(() => service.getNodeSubscriptions(ALICE, OTHER), { condition: "item-not-found" });
+  it("lists them for the owner only; item-not-found for an unknown node", async () => {
+    const { service } = await withPosts(["a"]);
+    await service.subscribe(BOB, NODE, { jid: BOB });
+    expect(
+      (await service.getNodeSubscriptions(ALICE, NODE)).result.map((s) => [s.jid, s.state]),
+    ).toEqual([[BOB, "subscribed"]]);
+    await expectError(() => service.getNodeSubscriptions(BOB, NODE), { condition: "forbidden" });
+    await expectError(() => service.getNodeSubscriptions(ALICE, OTHER), {
+      condition: "item-not-found",
+    });
   });
 
-  it("lets the owner approve requests and remove subscriptions, telling each subscriber", () => {
-    const { service } = withPosts(["a"]);
-    service.subscribe(BOB, NODE, { jid: BOB });
-    service.configureNode(ALICE, NODE, { accessModel: "authorize" });
-    expect(service.subscribe(CAROL, NODE, { jid: CAROL }).result.state).toBe("pending");
-    const out = service.setNodeSubscriptions(ALICE, NODE, [
+  it("lets the owner approve requests and remove subscriptions, telling each subscriber", async () => {
+    const { service } = await withPosts(["a"]);
+    await service.subscribe(BOB, NODE, { jid: BOB });
+    await service.configureNode(ALICE, NODE, { accessModel: "authorize" });
+    expect((await service.subscribe(CAROL, NODE, { jid: CAROL })).result.state).toBe("pending");
+    const out = await service.setNodeSubscriptions(ALICE, NODE, [
       { jid: BOB, state: "none" },
       { jid: CAROL, state: "subscribed" },
     ]);
@@ -126,12 +134,12 @@ describe("node subscriptions", () => {
     ]);
   });
 
-  it("subscribes nobody who did not ask: not-acceptable, nothing changed, counted", () => {
-    const { service } = withPosts(["a"]);
-    service.subscribe(BOB, NODE, { jid: BOB });
-    const before = service.getNodeSubscriptions(ALICE, NODE).result;
+  it("subscribes nobody who did not ask: not-acceptable, nothing changed, counted", async () => {
+    const { service } = await withPosts(["a"]);
+    await service.subscribe(BOB, NODE, { jid: BOB });
+    const before = (await service.getNodeSubscriptions(ALICE, NODE)).result;
     for (const state of ["subscribed", "pending", "unconfigured"] as const) {
-      const error = expectError(
+      const error = await expectError(
         () =>
           service.setNodeSubscriptions(ALICE, NODE, [
             { jid: BOB, state: "none" },
@@ -143,36 +151,42 @@ describe("node subscriptions", () => {
     }
     // Nor may the owner push an active subscription back to pending or unconfigured.
     for (const state of ["pending", "unconfigured"] as const) {
-      expectError(() => service.setNodeSubscriptions(ALICE, NODE, [{ jid: BOB, state }]), {
+      await expectError(() => service.setNodeSubscriptions(ALICE, NODE, [{ jid: BOB, state }]), {
         condition: "not-acceptable",
         reason: "unrequested-subscription",
       });
     }
-    expect(service.getNodeSubscriptions(ALICE, NODE).result).toEqual(before);
-    expect(service.getRefusalCounts()["unrequested-subscription"]).toBe(5);
+    expect((await service.getNodeSubscriptions(ALICE, NODE)).result).toEqual(before);
+    expect((await service.getRefusalCounts())["unrequested-subscription"]).toBe(5);
     // Keeping an active subscription and ending anyone's (even a JID without one) are fine.
     expect(
-      service.setNodeSubscriptions(ALICE, NODE, [
-        { jid: BOB, state: "subscribed" },
-        { jid: CAROL, state: "none" },
-      ]).events,
+      (
+        await service.setNodeSubscriptions(ALICE, NODE, [
+          { jid: BOB, state: "subscribed" },
+          { jid: CAROL, state: "none" },
+        ])
+      ).events,
     ).toEqual([]);
   });
 
-  it("refuses the whole change (not-acceptable) when one entry is invalid", () => {
-    const { service, store, clock } = withPosts(["a"]);
-    service.configureNode(ALICE, NODE, { accessModel: "authorize" });
-    service.subscribe(BOB, NODE, { jid: BOB });
-    service.setNodeAffiliations(ALICE, NODE, [{ entity: "rogue.example", affiliation: "outcast" }]);
+  it("refuses the whole change (not-acceptable) when one entry is invalid", async () => {
+    const { service, store, clock } = await withPosts(["a"]);
+    await service.configureNode(ALICE, NODE, { accessModel: "authorize" });
+    await service.subscribe(BOB, NODE, { jid: BOB });
+    await service.setNodeAffiliations(ALICE, NODE, [
+      { entity: "rogue.example", affiliation: "outcast" },
+    ]);
     // A request the ban did not end (one stored behind its back): a banned JID is not approved.
-    store.putSubscription({
-      ...NODE,
-      jid: EVE,
-      subid: "e",
-      state: "pending",
-      createdAt: clock.now,
-    });
-    expectError(
+    await write(store, (tx) =>
+      tx.putSubscription({
+        ...NODE,
+        jid: EVE,
+        subid: "e",
+        state: "pending",
+        createdAt: clock.now,
+      }),
+    );
+    await expectError(
       () =>
         service.setNodeSubscriptions(ALICE, NODE, [
           { jid: BOB, state: "subscribed" },
@@ -180,15 +194,17 @@ describe("node subscriptions", () => {
         ]),
       { condition: "not-acceptable" },
     );
-    expectError(
+    await expectError(
       () => service.setNodeSubscriptions(ALICE, NODE, [{ jid: BOB, state: "bogus" as never }]),
       { condition: "not-acceptable" },
     );
-    expectError(
+    await expectError(
       () => service.setNodeSubscriptions(BOB, NODE, [{ jid: BOB, state: "subscribed" }]),
       { condition: "forbidden" },
     );
-    expect(service.getNodeSubscriptions(ALICE, NODE).result.map((s) => [s.jid, s.state])).toEqual([
+    expect(
+      (await service.getNodeSubscriptions(ALICE, NODE)).result.map((s) => [s.jid, s.state]),
+    ).toEqual([
       [BOB, "pending"],
       [EVE, "pending"],
     ]);
@@ -196,9 +212,9 @@ describe("node subscriptions", () => {
 });
 
 describe("node affiliations", () => {
-  it("lists the owner first, then the entries; for the owner only", () => {
-    const { service } = withPosts(["a"]);
-    const out = service.setNodeAffiliations(ALICE, NODE, [
+  it("lists the owner first, then the entries; for the owner only", async () => {
+    const { service } = await withPosts(["a"]);
+    const out = await service.setNodeAffiliations(ALICE, NODE, [
       { entity: `${BOB}/phone`, affiliation: "member" },
       { entity: "Rogue.Example", affiliation: "outcast" },
     ]);
@@ -207,18 +223,18 @@ describe("node affiliations", () => {
       [BOB, "member"],
       ["rogue.example", "outcast"],
     ]);
-    expect(service.getNodeAffiliations(ALICE, NODE).result).toEqual(out.result);
-    expectError(() => service.getNodeAffiliations(BOB, NODE), { condition: "forbidden" });
-    expectError(
+    expect((await service.getNodeAffiliations(ALICE, NODE)).result).toEqual(out.result);
+    await expectError(() => service.getNodeAffiliations(BOB, NODE), { condition: "forbidden" });
+    await expectError(
       () => service.setNodeAffiliations(BOB, NODE, [{ entity: BOB, affiliation: "owner" }]),
       { condition: "forbidden" },
     );
   });
 
-  it("bans drop the banned subscriptions, by JID and by domain, and tell them", () => {
-    const { service } = withPosts(["a"]);
-    for (const jid of [BOB, CAROL, EVE]) service.subscribe(jid, NODE, { jid });
-    const out = service.setNodeAffiliations(ALICE, NODE, [
+  it("bans drop the banned subscriptions, by JID and by domain, and tell them", async () => {
+    const { service } = await withPosts(["a"]);
+    for (const jid of [BOB, CAROL, EVE]) await service.subscribe(jid, NODE, { jid });
+    const out = await service.setNodeAffiliations(ALICE, NODE, [
       { entity: CAROL, affiliation: "outcast" },
       { entity: "rogue.example", affiliation: "outcast" },
     ]);
@@ -226,14 +242,16 @@ describe("node affiliations", () => {
       [CAROL, "banned"],
       [EVE, "banned"],
     ]);
-    expect(service.getNodeSubscriptions(ALICE, NODE).result.map((s) => s.jid)).toEqual([BOB]);
-    service.setNodeAffiliations(ALICE, NODE, [{ entity: CAROL, affiliation: "none" }]);
-    expect(service.subscribe(CAROL, NODE, { jid: CAROL }).result.state).toBe("subscribed");
+    expect((await service.getNodeSubscriptions(ALICE, NODE)).result.map((s) => s.jid)).toEqual([
+      BOB,
+    ]);
+    await service.setNodeAffiliations(ALICE, NODE, [{ entity: CAROL, affiliation: "none" }]);
+    expect((await service.subscribe(CAROL, NODE, { jid: CAROL })).result.state).toBe("subscribed");
   });
 
-  it("keeps the owner an owner and domains below publisher: not-acceptable, nothing changed", () => {
-    const { service } = withPosts(["a"]);
-    expectError(
+  it("keeps the owner an owner and domains below publisher: not-acceptable, nothing changed", async () => {
+    const { service } = await withPosts(["a"]);
+    await expectError(
       () =>
         service.setNodeAffiliations(ALICE, NODE, [
           { entity: BOB, affiliation: "member" },
@@ -241,14 +259,14 @@ describe("node affiliations", () => {
         ]),
       { condition: "not-acceptable" },
     );
-    expectError(
+    await expectError(
       () =>
         service.setNodeAffiliations(ALICE, NODE, [
           { entity: "remote.example", affiliation: "publisher" },
         ]),
       { condition: "not-acceptable" },
     );
-    expectError(
+    await expectError(
       () =>
         service.setNodeAffiliations(ALICE, NODE, [
           { entity: BOB, affiliation: "member" },
@@ -256,14 +274,14 @@ describe("node affiliations", () => {
         ]),
       { condition: "bad-request" },
     );
-    expect(service.getNodeAffiliations(ALICE, NODE).result).toHaveLength(1);
+    expect((await service.getNodeAffiliations(ALICE, NODE)).result).toHaveLength(1);
   });
 
-  it("gives owner, publisher and publish-only only to users of the users domains", () => {
-    const { service } = withPosts(["a"]);
+  it("gives owner, publisher and publish-only only to users of the users domains", async () => {
+    const { service } = await withPosts(["a"]);
     for (const affiliation of ["owner", "publisher", "publish-only"] as const) {
       for (const entity of [CAROL, "Carol@Remote.Example/desk", "dave@sub.example.org"]) {
-        expectError(
+        await expectError(
           () =>
             service.setNodeAffiliations(ALICE, NODE, [
               { entity: BOB, affiliation: "member" },
@@ -273,10 +291,10 @@ describe("node affiliations", () => {
         );
       }
     }
-    expect(service.getNodeAffiliations(ALICE, NODE).result).toHaveLength(1);
-    expect(service.getRefusalCounts()["affiliation-not-grantable"]).toBe(9);
+    expect((await service.getNodeAffiliations(ALICE, NODE)).result).toHaveLength(1);
+    expect((await service.getRefusalCounts())["affiliation-not-grantable"]).toBe(9);
     // Remote JIDs may still be members (a whitelist) or banned; local users get any affiliation.
-    const out = service.setNodeAffiliations(ALICE, NODE, [
+    const out = await service.setNodeAffiliations(ALICE, NODE, [
       { entity: CAROL, affiliation: "member" },
       { entity: EVE, affiliation: "outcast" },
       { entity: BOB, affiliation: "owner" },
@@ -291,33 +309,35 @@ describe("node affiliations", () => {
     ]);
   });
 
-  it("a co-owner of the users domain answers approval requests", () => {
-    const { service } = withPosts(["a"]);
-    service.configureNode(ALICE, NODE, { accessModel: "authorize" });
-    service.setNodeAffiliations(ALICE, NODE, [{ entity: BOB, affiliation: "owner" }]);
-    service.subscribe(CAROL, NODE, { jid: CAROL });
-    expect(service.approveSubscription(BOB, NODE, CAROL, true).result.state).toBe("subscribed");
+  it("a co-owner of the users domain answers approval requests", async () => {
+    const { service } = await withPosts(["a"]);
+    await service.configureNode(ALICE, NODE, { accessModel: "authorize" });
+    await service.setNodeAffiliations(ALICE, NODE, [{ entity: BOB, affiliation: "owner" }]);
+    await service.subscribe(CAROL, NODE, { jid: CAROL });
+    expect((await service.approveSubscription(BOB, NODE, CAROL, true)).result.state).toBe(
+      "subscribed",
+    );
   });
 });
 
 describe("purgeNode and deleteNode", () => {
-  it("purges all items with one notification per subscriber", () => {
-    const { service } = withPosts(["a", "b"]);
-    service.subscribe(BOB, NODE, { jid: BOB });
-    const out = service.purgeNode(ALICE, NODE);
+  it("purges all items with one notification per subscriber", async () => {
+    const { service } = await withPosts(["a", "b"]);
+    await service.subscribe(BOB, NODE, { jid: BOB });
+    const out = await service.purgeNode(ALICE, NODE);
     expect(out).toEqual({
       result: { purged: 2 },
       events: [{ type: "node-purged", ...NODE, recipients: [{ jid: BOB, subid: "sub-1" }] }],
     });
-    expect(service.getItems(BOB, NODE).result.count).toBe(0);
+    expect((await service.getItems(BOB, NODE)).result.count).toBe(0);
   });
 
-  it("deletes the node, notifying subscribers and pending requesters", () => {
-    const { service } = withPosts(["a"]);
-    service.subscribe(BOB, NODE, { jid: BOB });
-    service.configureNode(ALICE, NODE, { accessModel: "authorize" });
-    service.subscribe(CAROL, NODE, { jid: CAROL });
-    const out = service.deleteNode(ALICE, NODE);
+  it("deletes the node, notifying subscribers and pending requesters", async () => {
+    const { service } = await withPosts(["a"]);
+    await service.subscribe(BOB, NODE, { jid: BOB });
+    await service.configureNode(ALICE, NODE, { accessModel: "authorize" });
+    await service.subscribe(CAROL, NODE, { jid: CAROL });
+    const out = await service.deleteNode(ALICE, NODE);
     expect(out.events).toEqual([
       {
         type: "node-deleted",
@@ -328,22 +348,22 @@ describe("purgeNode and deleteNode", () => {
         ],
       },
     ]);
-    expectError(() => service.getItems(ALICE, NODE), { condition: "item-not-found" });
-    expect(service.getSubscriptions(BOB, NODE.service).result).toEqual([]);
+    await expectError(() => service.getItems(ALICE, NODE), { condition: "item-not-found" });
+    expect((await service.getSubscriptions(BOB, NODE.service)).result).toEqual([]);
   });
 
-  it("refuses non-owners with forbidden and unknown nodes with item-not-found", () => {
-    const { service } = withPosts(["a"]);
-    service.subscribe(BOB, NODE, { jid: BOB });
-    expectError(() => service.purgeNode(BOB, NODE), { condition: "forbidden" });
-    expectError(() => service.deleteNode(BOB, NODE), { condition: "forbidden" });
-    expectError(() => service.purgeNode(ALICE, OTHER), { condition: "item-not-found" });
-    expectError(() => service.deleteNode(ALICE, OTHER), { condition: "item-not-found" });
+  it("refuses non-owners with forbidden and unknown nodes with item-not-found", async () => {
+    const { service } = await withPosts(["a"]);
+    await service.subscribe(BOB, NODE, { jid: BOB });
+    await expectError(() => service.purgeNode(BOB, NODE), { condition: "forbidden" });
+    await expectError(() => service.deleteNode(BOB, NODE), { condition: "forbidden" });
+    await expectError(() => service.purgeNode(ALICE, OTHER), { condition: "item-not-found" });
+    await expectError(() => service.deleteNode(ALICE, OTHER), { condition: "item-not-found" });
   });
 
-  it("lets a publisher purge, as XEP-0060 §4.1 allows", () => {
-    const { service } = withPosts(["a"]);
-    service.setNodeAffiliations(ALICE, NODE, [{ entity: BOB, affiliation: "publisher" }]);
-    expect(service.purgeNode(BOB, NODE).result.purged).toBe(1);
+  it("lets a publisher purge, as XEP-0060 §4.1 allows", async () => {
+    const { service } = await withPosts(["a"]);
+    await service.setNodeAffiliations(ALICE, NODE, [{ entity: BOB, affiliation: "publisher" }]);
+    expect((await service.purgeNode(BOB, NODE)).result.purged).toBe(1);
   });
 });

@@ -12,6 +12,7 @@ import {
   makeHarness,
   NODE,
   ofType,
+  read,
   withPosts,
 } from "./fixture.js";
 
@@ -43,191 +44,213 @@ describe("the subscribe_options fields", () => {
     ["node notifications (collections)", { "pubsub#subscription_type": ["nodes"] }],
     ["an unknown show value", { "pubsub#show-values": ["sleepy"] }],
     ["a field outside the registry", { "pubsub#frequency": ["1"] }],
-  ])("refuses %s with bad-request + invalid-options", (_what, fields) => {
-    expectError(() => parseSubscriptionOptionFields(fields), INVALID);
+  ])("refuses %s with bad-request + invalid-options", async (_what, fields) => {
+    await expectError(() => parseSubscriptionOptionFields(fields), INVALID);
   });
 });
 
 describe("getSubscriptionOptions and setSubscriptionOptions (§6.3)", () => {
-  it("gives the options in force: deliver on, include_body the node's until chosen", () => {
-    const { service } = withPosts(["a"]);
-    const sub = service.subscribe(BOB, NODE, { jid: BOB }).result;
-    expect(service.getSubscriptionOptions(`${BOB}/phone`, NODE, { jid: BOB }).result).toEqual({
+  it("gives the options in force: deliver on, include_body the node's until chosen", async () => {
+    const { service } = await withPosts(["a"]);
+    const sub = (await service.subscribe(BOB, NODE, { jid: BOB })).result;
+    expect(
+      (await service.getSubscriptionOptions(`${BOB}/phone`, NODE, { jid: BOB })).result,
+    ).toEqual({
       subscription: sub,
       options: { deliver: true, includeBody: true },
     });
-    service.configureNode(ALICE, NODE, { includeBody: false });
-    expect(service.getSubscriptionOptions(BOB, NODE, { jid: BOB }).result.options).toEqual({
+    await service.configureNode(ALICE, NODE, { includeBody: false });
+    expect((await service.getSubscriptionOptions(BOB, NODE, { jid: BOB })).result.options).toEqual({
       deliver: true,
       includeBody: false,
     });
   });
 
-  it("sets the options named, keeps the others, and stores them with the subscription", () => {
-    const { service, store } = withPosts(["a"]);
-    service.subscribe(BOB, NODE, { jid: BOB });
-    const out = service.setSubscriptionOptions(BOB, NODE, {
+  it("sets the options named, keeps the others, and stores them with the subscription", async () => {
+    const { service, store } = await withPosts(["a"]);
+    await service.subscribe(BOB, NODE, { jid: BOB });
+    const out = await service.setSubscriptionOptions(BOB, NODE, {
       jid: BOB,
       options: { deliver: false },
     });
     expect(out.events).toEqual([]);
     expect(out.result.options).toEqual({ deliver: false, includeBody: true });
-    service.setSubscriptionOptions(BOB, NODE, { jid: BOB, options: { includeBody: false } });
-    expect(store.getSubscription(NODE, BOB)?.options).toEqual({
+    await service.setSubscriptionOptions(BOB, NODE, { jid: BOB, options: { includeBody: false } });
+    expect((await read(store, (tx) => tx.getSubscription(NODE, BOB)))?.options).toEqual({
       "pubsub#deliver": "0",
       "pubsub#include_body": "0",
     });
     // A chosen include_body no longer follows the node's.
-    service.configureNode(ALICE, NODE, { includeBody: true });
-    expect(service.getSubscriptionOptions(BOB, NODE, { jid: BOB }).result.options).toEqual({
+    await service.configureNode(ALICE, NODE, { includeBody: true });
+    expect((await service.getSubscriptionOptions(BOB, NODE, { jid: BOB })).result.options).toEqual({
       deliver: false,
       includeBody: false,
     });
   });
 
-  it("checks in the order of §6.3.4: node, privileges, subscriber, subid", () => {
-    const { service } = withPosts(["a"]);
-    const { subid } = service.subscribe(BOB, NODE, { jid: BOB }).result;
+  it("checks in the order of §6.3.4: node, privileges, subscriber, subid", async () => {
+    const { service } = await withPosts(["a"]);
+    const { subid } = (await service.subscribe(BOB, NODE, { jid: BOB })).result;
     const other = { ...NODE, service: `nobody@${COMPONENT}` };
-    expectError(() => service.getSubscriptionOptions(BOB, other, { jid: BOB }), {
+    await expectError(() => service.getSubscriptionOptions(BOB, other, { jid: BOB }), {
       condition: "item-not-found",
     });
-    expectError(() => service.getSubscriptionOptions(CAROL, NODE, { jid: BOB }), {
+    await expectError(() => service.getSubscriptionOptions(CAROL, NODE, { jid: BOB }), {
       condition: "forbidden",
       reason: "insufficient-privileges",
     });
-    expectError(() => service.getSubscriptionOptions(CAROL, NODE, { jid: CAROL }), {
+    await expectError(() => service.getSubscriptionOptions(CAROL, NODE, { jid: CAROL }), {
       condition: "unexpected-request",
       pubsubCondition: "not-subscribed",
     });
     // One subscription per JID: the exact JID subscribed is asked for.
-    expectError(() => service.getSubscriptionOptions(BOB, NODE, { jid: `${BOB}/phone` }), {
+    await expectError(() => service.getSubscriptionOptions(BOB, NODE, { jid: `${BOB}/phone` }), {
       condition: "unexpected-request",
       pubsubCondition: "not-subscribed",
     });
-    expectError(() => service.getSubscriptionOptions(BOB, NODE, { jid: BOB, subid: "wrong" }), {
-      condition: "not-acceptable",
-      pubsubCondition: "invalid-subid",
-    });
-    expect(service.getSubscriptionOptions(BOB, NODE, { jid: BOB, subid }).result.options).toEqual({
+    await expectError(
+      () => service.getSubscriptionOptions(BOB, NODE, { jid: BOB, subid: "wrong" }),
+      {
+        condition: "not-acceptable",
+        pubsubCondition: "invalid-subid",
+      },
+    );
+    expect(
+      (await service.getSubscriptionOptions(BOB, NODE, { jid: BOB, subid })).result.options,
+    ).toEqual({
       deliver: true,
       includeBody: true,
     });
-    expectError(
+    await expectError(
       () => service.setSubscriptionOptions(CAROL, NODE, { jid: BOB, options: { deliver: false } }),
       { condition: "forbidden" },
     );
-    expectError(
+    await expectError(
       () => service.setSubscriptionOptions(BOB, NODE, { jid: BOB, subid: "x", options: {} }),
       { condition: "not-acceptable", pubsubCondition: "invalid-subid" },
     );
   });
 
-  it("lets the node's owner read and set a subscriber's options; outcasts are forbidden", () => {
-    const { service } = withPosts(["a"]);
-    service.subscribe(BOB, NODE, { jid: BOB });
-    service.setSubscriptionOptions(ALICE, NODE, { jid: BOB, options: { includeBody: false } });
-    expect(service.getSubscriptionOptions(ALICE, NODE, { jid: BOB }).result.options).toEqual({
+  it("lets the node's owner read and set a subscriber's options; outcasts are forbidden", async () => {
+    const { service } = await withPosts(["a"]);
+    await service.subscribe(BOB, NODE, { jid: BOB });
+    await service.setSubscriptionOptions(ALICE, NODE, {
+      jid: BOB,
+      options: { includeBody: false },
+    });
+    expect(
+      (await service.getSubscriptionOptions(ALICE, NODE, { jid: BOB })).result.options,
+    ).toEqual({
       deliver: true,
       includeBody: false,
     });
-    service.setNodeAffiliations(ALICE, NODE, [{ entity: "rogue.example", affiliation: "outcast" }]);
-    expectError(() => service.getSubscriptionOptions(EVE, NODE, { jid: EVE }), {
+    await service.setNodeAffiliations(ALICE, NODE, [
+      { entity: "rogue.example", affiliation: "outcast" },
+    ]);
+    await expectError(() => service.getSubscriptionOptions(EVE, NODE, { jid: EVE }), {
       condition: "forbidden",
       reason: "outcast-domain",
     });
   });
 
-  it("configures a pending subscription; the options survive its approval", () => {
-    const { service, store } = withPosts(["a"]);
-    service.configureNode(ALICE, NODE, { accessModel: "authorize" });
-    service.subscribe(CAROL, NODE, { jid: CAROL });
-    service.setSubscriptionOptions(CAROL, NODE, { jid: CAROL, options: { includeBody: false } });
-    const approved = service.approveSubscription(ALICE, NODE, CAROL, true);
+  it("configures a pending subscription; the options survive its approval", async () => {
+    const { service, store } = await withPosts(["a"]);
+    await service.configureNode(ALICE, NODE, { accessModel: "authorize" });
+    await service.subscribe(CAROL, NODE, { jid: CAROL });
+    await service.setSubscriptionOptions(CAROL, NODE, {
+      jid: CAROL,
+      options: { includeBody: false },
+    });
+    const approved = await service.approveSubscription(ALICE, NODE, CAROL, true);
     expect(ofType(approved.events, "last-item-for-subscriber")[0]?.recipient).toEqual({
       jid: CAROL,
       subid: "sub-1",
       includeBody: false,
     });
-    expect(store.getSubscription(NODE, CAROL)).toMatchObject({
+    expect(await read(store, (tx) => tx.getSubscription(NODE, CAROL))).toMatchObject({
       state: "subscribed",
       options: { "pubsub#include_body": "0" },
     });
   });
 
-  it("refuses values that are not booleans with bad-request + invalid-options, changing nothing", () => {
-    const { service, store } = withPosts(["a"]);
-    service.subscribe(BOB, NODE, { jid: BOB });
+  it("refuses values that are not booleans with bad-request + invalid-options, changing nothing", async () => {
+    const { service, store } = await withPosts(["a"]);
+    await service.subscribe(BOB, NODE, { jid: BOB });
     const bad = { deliver: "no" } as unknown as { deliver: boolean };
-    expectError(
+    await expectError(
       () => service.setSubscriptionOptions(BOB, NODE, { jid: BOB, options: bad }),
       INVALID,
     );
-    expect(store.getSubscription(NODE, BOB)?.options).toBeUndefined();
+    expect((await read(store, (tx) => tx.getSubscription(NODE, BOB)))?.options).toBeUndefined();
   });
 });
 
 describe("subscribe and configure (§6.3.7)", () => {
-  it("stores the options with a new subscription", () => {
-    const { service, store } = withPosts(["a"]);
-    const out = service.subscribe(BOB, NODE, { jid: BOB, options: { includeBody: false } });
+  it("stores the options with a new subscription", async () => {
+    const { service, store } = await withPosts(["a"]);
+    const out = await service.subscribe(BOB, NODE, { jid: BOB, options: { includeBody: false } });
     expect(out.result.options).toEqual({ "pubsub#include_body": "0" });
-    expect(store.getSubscription(NODE, BOB)?.options).toEqual({ "pubsub#include_body": "0" });
+    expect((await read(store, (tx) => tx.getSubscription(NODE, BOB)))?.options).toEqual({
+      "pubsub#include_body": "0",
+    });
     expect(ofType(out.events, "last-item-for-subscriber")[0]?.recipient.includeBody).toBe(false);
   });
 
-  it("sets them on an existing subscription, with no events", () => {
-    const { service } = withPosts(["a"]);
-    const first = service.subscribe(BOB, NODE, { jid: BOB }).result;
-    const again = service.subscribe(BOB, NODE, { jid: BOB, options: { deliver: false } });
+  it("sets them on an existing subscription, with no events", async () => {
+    const { service } = await withPosts(["a"]);
+    const first = (await service.subscribe(BOB, NODE, { jid: BOB })).result;
+    const again = await service.subscribe(BOB, NODE, { jid: BOB, options: { deliver: false } });
     expect(again).toEqual({
       result: { ...first, options: { "pubsub#deliver": "0" } },
       events: [],
     });
   });
 
-  it("sends no last item when delivery is off", () => {
-    const { service } = withPosts(["a"]);
-    const out = service.subscribe(BOB, NODE, { jid: BOB, options: { deliver: false } });
+  it("sends no last item when delivery is off", async () => {
+    const { service } = await withPosts(["a"]);
+    const out = await service.subscribe(BOB, NODE, { jid: BOB, options: { deliver: false } });
     expect(eventTypes(out.events)).toEqual(["subscription-changed"]);
   });
 
-  it("refuses invalid options before subscribing", () => {
-    const { service, store } = withPosts(["a"]);
+  it("refuses invalid options before subscribing", async () => {
+    const { service, store } = await withPosts(["a"]);
     const bad = { digest: true } as unknown as { deliver: boolean };
-    expectError(() => service.subscribe(BOB, NODE, { jid: BOB, options: bad }), INVALID);
-    expect(store.getSubscription(NODE, BOB)).toBeUndefined();
+    await expectError(() => service.subscribe(BOB, NODE, { jid: BOB, options: bad }), INVALID);
+    expect(await read(store, (tx) => tx.getSubscription(NODE, BOB))).toBeUndefined();
   });
 });
 
 describe("recipients honour the options", () => {
-  function followed() {
-    const h = withPosts(["a"]);
-    h.service.subscribe(BOB, NODE, { jid: BOB, options: { deliver: false } });
-    h.service.subscribe(CAROL, NODE, { jid: CAROL, options: { includeBody: false } });
-    h.service.subscribe(EVE, NODE, { jid: EVE });
+  async function followed() {
+    const h = await withPosts(["a"]);
+    await h.service.subscribe(BOB, NODE, { jid: BOB, options: { deliver: false } });
+    await h.service.subscribe(CAROL, NODE, { jid: CAROL, options: { includeBody: false } });
+    await h.service.subscribe(EVE, NODE, { jid: EVE });
     return h;
   }
 
-  it("pubsub#deliver off: no item, retract, purge or configuration notifications", () => {
-    const { service } = followed();
+  it("pubsub#deliver off: no item, retract, purge or configuration notifications", async () => {
+    const { service } = await followed();
     const expected = [
       { jid: CAROL, subid: "sub-2", includeBody: false },
       { jid: EVE, subid: "sub-3" },
     ];
-    const published = service.publishItem(ALICE, NODE, { id: "b", payload: "<entry>b</entry>" });
+    const published = await service.publishItem(ALICE, NODE, {
+      id: "b",
+      payload: "<entry>b</entry>",
+    });
     expect(ofType(published.events, "item-published")[0]?.recipients).toEqual(expected);
-    const retracted = service.retractItem(ALICE, NODE, { id: "b" });
+    const retracted = await service.retractItem(ALICE, NODE, { id: "b" });
     expect(ofType(retracted.events, "items-retracted")[0]?.recipients).toEqual(expected);
-    const configured = service.configureNode(ALICE, NODE, { notifyConfig: true });
+    const configured = await service.configureNode(ALICE, NODE, { notifyConfig: true });
     expect(ofType(configured.events, "configuration-changed")[0]?.recipients).toEqual(expected);
-    const purged = service.purgeNode(ALICE, NODE);
+    const purged = await service.purgeNode(ALICE, NODE);
     expect(ofType(purged.events, "node-purged")[0]?.recipients).toEqual(expected);
   });
 
-  it("the node's deletion reaches every subscription, delivery off or not", () => {
-    const { service } = followed();
-    const deleted = service.deleteNode(ALICE, NODE);
+  it("the node's deletion reaches every subscription, delivery off or not", async () => {
+    const { service } = await followed();
+    const deleted = await service.deleteNode(ALICE, NODE);
     expect(ofType(deleted.events, "node-deleted")[0]?.recipients.map((r) => r.jid)).toEqual([
       BOB,
       CAROL,
@@ -235,10 +258,13 @@ describe("recipients honour the options", () => {
     ]);
   });
 
-  it("turning delivery back on brings the notifications back", () => {
-    const { service } = followed();
-    service.setSubscriptionOptions(BOB, NODE, { jid: BOB, options: { deliver: true } });
-    const published = service.publishItem(ALICE, NODE, { id: "c", payload: "<entry>c</entry>" });
+  it("turning delivery back on brings the notifications back", async () => {
+    const { service } = await followed();
+    await service.setSubscriptionOptions(BOB, NODE, { jid: BOB, options: { deliver: true } });
+    const published = await service.publishItem(ALICE, NODE, {
+      id: "c",
+      payload: "<entry>c</entry>",
+    });
     expect(ofType(published.events, "item-published")[0]?.recipients.map((r) => r.jid)).toEqual([
       BOB,
       CAROL,
@@ -248,33 +274,33 @@ describe("recipients honour the options", () => {
 });
 
 describe("getDefaultSubscriptionOptions (§6.4)", () => {
-  it("of a node: deliver on, the node's include_body", () => {
-    const { service } = withPosts(["a"]);
-    expect(service.getDefaultSubscriptionOptions(NODE.service, NODE.node).result).toEqual({
+  it("of a node: deliver on, the node's include_body", async () => {
+    const { service } = await withPosts(["a"]);
+    expect((await service.getDefaultSubscriptionOptions(NODE.service, NODE.node)).result).toEqual({
       deliver: true,
       includeBody: true,
     });
-    service.configureNode(ALICE, NODE, { includeBody: false });
-    expect(service.getDefaultSubscriptionOptions(NODE.service, NODE.node).result).toEqual({
+    await service.configureNode(ALICE, NODE, { includeBody: false });
+    expect((await service.getDefaultSubscriptionOptions(NODE.service, NODE.node)).result).toEqual({
       deliver: true,
       includeBody: false,
     });
   });
 
-  it("of the service: the default configuration's include_body", () => {
+  it("of the service: the default configuration's include_body", async () => {
     const { service } = makeHarness({ defaultConfig: { includeBody: false } });
-    expect(service.getDefaultSubscriptionOptions(NODE.service).result).toEqual({
+    expect((await service.getDefaultSubscriptionOptions(NODE.service)).result).toEqual({
       deliver: true,
       includeBody: false,
     });
   });
 
-  it("item-not-found for a node that does not exist or a service that is nobody's", () => {
+  it("item-not-found for a node that does not exist or a service that is nobody's", async () => {
     const { service } = makeHarness();
-    expectError(() => service.getDefaultSubscriptionOptions(NODE.service, NODE.node), {
+    await expectError(() => service.getDefaultSubscriptionOptions(NODE.service, NODE.node), {
       condition: "item-not-found",
     });
-    expectError(() => service.getDefaultSubscriptionOptions(`x@elsewhere.example`), {
+    await expectError(() => service.getDefaultSubscriptionOptions(`x@elsewhere.example`), {
       condition: "item-not-found",
     });
   });
