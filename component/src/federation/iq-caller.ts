@@ -8,7 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { type ParsedStanzaError, parseStanzaError } from "../../../schemas/src/errors.js";
 import { type Element, xml } from "../../../schemas/src/xml.js";
-import { bareJid } from "../domain/jid.js";
+import { bareJid, normalizeJid } from "../domain/jid.js";
 import type { ResponseSink } from "../protocol/router.js";
 
 /** The entity answered with an error; `error` is its stanza error (condition, type, text). */
@@ -100,7 +100,8 @@ export class IqCaller implements ResponseSink {
  * request to a bare JID answered by the account itself.
  */
 function sameEntity(from: string, to: string): boolean {
-  return from === to || bareJid(from) === bareJid(to);
+  if (to.includes("/")) return normalizeJid(from) === normalizeJid(to);
+  return bareJid(from) === bareJid(to);
 }
 
 /** The answer's stanza error; an error IQ without a readable <error/> is undefined-condition. */

@@ -2,7 +2,7 @@
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { type AdhocCommand, AdhocCommands } from "../../../component/src/im/adhoc.js";
-import { IqRouter } from "../../../component/src/protocol/router.js";
+import { StanzaRouter } from "../../../component/src/protocol/router.js";
 import { NS_COMMANDS, NS_DATA_FORMS } from "../../../schemas/src/ns.js";
 import { type Element, xml } from "../../../schemas/src/xml.js";
 
@@ -13,15 +13,15 @@ const echo: AdhocCommand = {
   audience: "service",
   allowed: () => true,
   form: () => ({ type: "form", fields: [] }),
-  complete: () => ({ note: "done" }),
+  complete: async () => ({ note: "done" }),
 };
 
 function setup(limits = { perSender: 3, total: 5 }) {
-  const commands = new AdhocCommands(() => {}, undefined, limits).add(echo);
-  const router = new IqRouter();
+  const commands = new AdhocCommands(async () => {}, limits).add(echo);
+  const router = new StanzaRouter();
   commands.register(router);
-  const run = (from: string, attrs: Record<string, string>, form = false) =>
-    router.dispatch(
+  const run = async (from: string, attrs: Record<string, string>, form = false) => {
+    const { reply } = await router.dispatch(
       xml(
         "iq",
         { type: "set", id: "1", from, to: "c.example" },
@@ -33,6 +33,8 @@ function setup(limits = { perSender: 3, total: 5 }) {
       ),
       log,
     );
+    return reply;
+  };
   const open = async (from: string) => {
     const reply = await run(from, { action: "execute" });
     return reply.getChild("command")?.attrs.sessionid as string;
