@@ -28,6 +28,7 @@ import {
   type World,
 } from "./pubsub.js";
 import { type ServerKind, startTestServer, tempDir } from "./servers.js";
+import { type StoreKind, startTestStore } from "./stores.js";
 
 export { NS_PUBSUB_SUBSCRIBE_AUTHORIZATION };
 
@@ -65,10 +66,15 @@ export async function startAuthWorld(
   kind: ServerKind,
   users: readonly string[],
   settings: ComponentSettings = {},
+  storeKind: StoreKind = "sqlite",
 ): Promise<AuthWorld> {
   const server = await startTestServer(kind);
   const dir = tempDir("authz");
-  const db = `${dir}/warble.db`;
+  const store = await startTestStore(storeKind, "authz").catch(async (err) => {
+    await server.dispose();
+    throw err;
+  });
+  const db = store.db;
   const configFile = `${dir}/config.json`;
   const start = async (): Promise<ComponentProcess> => {
     const proc = spawnComponent([...server.componentArgs(db), "--config", configFile], {
@@ -97,6 +103,7 @@ export async function startAuthWorld(
       await Promise.all(Object.values(world.clients).map((c) => c.stop()));
       await world.component?.stop();
       await server.dispose();
+      await store.dispose();
     },
   };
   try {

@@ -17,7 +17,8 @@ import {
 import { type Element, parseXml } from "../../schemas/src/xml.js";
 import { connectClient, type TestClient } from "./client.js";
 import { type ComponentProcess, spawnComponent } from "./component.js";
-import { type ServerKind, startTestServer, type TestServer, tempDir } from "./servers.js";
+import { type ServerKind, startTestServer, type TestServer } from "./servers.js";
+import { type StoreKind, startTestStore } from "./stores.js";
 
 export const C = "microblog.localhost";
 export const D = "localhost";
@@ -45,9 +46,17 @@ async function startComponent(server: TestServer, db: string): Promise<Component
   return component;
 }
 
-export async function startWorld(kind: ServerKind, users: readonly string[]): Promise<World> {
+export async function startWorld(
+  kind: ServerKind,
+  users: readonly string[],
+  storeKind: StoreKind = "sqlite",
+): Promise<World> {
   const server = await startTestServer(kind);
-  const db = `${tempDir("pubsub-db")}/warble.db`;
+  const store = await startTestStore(storeKind, "pubsub").catch(async (err) => {
+    await server.dispose();
+    throw err;
+  });
+  const db = store.db;
   const world: World = {
     kind,
     server,
@@ -62,6 +71,7 @@ export async function startWorld(kind: ServerKind, users: readonly string[]): Pr
       await Promise.all(Object.values(world.clients).map((c) => c.stop()));
       await world.component?.stop();
       await server.dispose();
+      await store.dispose();
     },
   };
   try {

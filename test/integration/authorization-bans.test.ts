@@ -6,6 +6,7 @@
  * refuses and silences the users of that domain. (Deny and allow lists for remote domains are the
  * federation test's.)
  */
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type AuthWorld,
@@ -38,11 +39,11 @@ import {
   sleep,
   svc,
 } from "../harness/pubsub.js";
-import { SERVER_KINDS } from "../harness/servers.js";
+import { WORLDS } from "../harness/stores.js";
 
 const FORBIDDEN = { type: "auth", condition: "forbidden" } as const;
 
-describe.each(SERVER_KINDS)("bans on %s", (kind) => {
+describe.each(WORLDS)("bans on %s with %s", (kind, store) => {
   let w: AuthWorld;
   const c = (user: string) => w.clients[user] as TestClient;
   const alice = () => c("alice");
@@ -71,10 +72,15 @@ describe.each(SERVER_KINDS)("bans on %s", (kind) => {
 
   beforeAll(async () => {
     // The operator allows one remote domain and denies another: neither touches the users domain.
-    w = await startAuthWorld(kind, ["alice", "bob", "carol", "dave", "erin", "frank"], {
-      allowDomains: ["friends.example"],
-      denyDomains: ["rogue.example"],
-    });
+    w = await startAuthWorld(
+      kind,
+      ["alice", "bob", "carol", "dave", "erin", "frank"],
+      {
+        allowDomains: ["friends.example"],
+        denyDomains: ["rogue.example"],
+      },
+      store,
+    );
     await publishPost(alice(), "first");
     for (const u of ["bob", "carol", "dave"]) {
       expect(subscriptionOf(await subscribeIq(c(u), "alice")).subscription).toBe("subscribed");

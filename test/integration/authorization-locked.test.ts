@@ -4,6 +4,7 @@
  * subscriptions, or by the `approve` / `deny` commands; the subscriber is told (§12.7) and then
  * gets posts, or not. The owner is told of new followers (pubsub#notify_sub) and lists them.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NS_COMMANDS, NS_DATA_FORMS } from "../../schemas/src/ns.js";
 import type { Element } from "../../schemas/src/xml.js";
@@ -46,11 +47,11 @@ import {
   stanza,
   svc,
 } from "../harness/pubsub.js";
-import { SERVER_KINDS } from "../harness/servers.js";
+import { WORLDS } from "../harness/stores.js";
 
 const GET_PENDING = "http://jabber.org/protocol/pubsub#get-pending";
 
-describe.each(SERVER_KINDS)("locked accounts on %s", (kind) => {
+describe.each(WORLDS)("locked accounts on %s with %s", (kind, store) => {
   let w: AuthWorld;
   const c = (user: string) => w.clients[user] as TestClient;
   const alice = () => c("alice");
@@ -68,16 +69,12 @@ describe.each(SERVER_KINDS)("locked accounts on %s", (kind) => {
   };
 
   beforeAll(async () => {
-    w = await startAuthWorld(kind, [
-      "alice",
-      "bob",
-      "carol",
-      "dave",
-      "erin",
-      "frank",
-      "gina",
-      "hank",
-    ]);
+    w = await startAuthWorld(
+      kind,
+      ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank"],
+      {},
+      store,
+    );
     await publishPost(alice(), "written before the lock");
   });
   afterAll(async () => {

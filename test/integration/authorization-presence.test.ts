@@ -4,6 +4,7 @@
  * presence whose status is the latest post; locked account: pending until the owner approves,
  * then subscribed; banned: unsubscribed. Presence unsubscribe ends the subscription.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Element } from "../../schemas/src/xml.js";
 import {
@@ -30,7 +31,7 @@ import {
   stanza,
   svc,
 } from "../harness/pubsub.js";
-import { SERVER_KINDS } from "../harness/servers.js";
+import { WORLDS } from "../harness/stores.js";
 
 /** A presence from u@C (any resource) of this type (undefined: available). */
 const presenceFrom = (owner: string, type?: string) => (el: Element) =>
@@ -49,14 +50,14 @@ async function until(check: () => Promise<boolean>): Promise<void> {
 
 const items = (owner: string) => eventFrom(owner, (e) => e.getChild("items") !== undefined);
 
-describe.each(SERVER_KINDS)("presence follow requests on %s", (kind) => {
+describe.each(WORLDS)("presence follow requests on %s with %s", (kind, store) => {
   let w: AuthWorld;
   const c = (user: string) => w.clients[user] as TestClient;
   const sendPresence = (client: TestClient, type: string, owner: string) =>
     client.send(stanza(`<presence type='${type}' to='${svc(owner)}'/>`));
 
   beforeAll(async () => {
-    w = await startAuthWorld(kind, ["alice", "bob", "carol", "dave"]);
+    w = await startAuthWorld(kind, ["alice", "bob", "carol", "dave"], {}, store);
     // An IM client fetches its roster first: that makes it an "interested resource" (RFC 6121
     // §2.1.6), to which the server delivers inbound subscribed / unsubscribed presences.
     for (const user of ["bob", "dave"]) {

@@ -4,6 +4,7 @@
  * is not the sender's bare JID is bad-request + invalid-jid (§6.1.3.1) and stores nothing. The
  * admin's `stats` command shows every refusal counted by reason.
  */
+
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseStanzaError } from "../../schemas/src/errors.js";
 import { NS_DATA_FORMS } from "../../schemas/src/ns.js";
@@ -37,11 +38,11 @@ import {
   sleep,
   svc,
 } from "../harness/pubsub.js";
-import { SERVER_KINDS } from "../harness/servers.js";
+import { WORLDS } from "../harness/stores.js";
 
 const GET_PENDING = "http://jabber.org/protocol/pubsub#get-pending";
 
-describe.each(SERVER_KINDS)("refused answers and invalid JIDs on %s", (kind) => {
+describe.each(WORLDS)("refused answers and invalid JIDs on %s with %s", (kind, store) => {
   let w: AuthWorld;
   const c = (user: string) => w.clients[user] as TestClient;
   const alice = () => c("alice");
@@ -58,7 +59,7 @@ describe.each(SERVER_KINDS)("refused answers and invalid JIDs on %s", (kind) => 
   };
 
   beforeAll(async () => {
-    w = await startAuthWorld(kind, ["alice", "bob", "mallory", "carol"]);
+    w = await startAuthWorld(kind, ["alice", "bob", "mallory", "carol"], {}, store);
     await publishPost(alice(), "locked post");
     await publishPost(c("carol"), "open post");
     await lock(alice(), "alice");

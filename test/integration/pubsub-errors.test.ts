@@ -16,13 +16,13 @@ import {
   svc,
   type World,
 } from "../harness/pubsub.js";
-import { SERVER_KINDS } from "../harness/servers.js";
+import { WORLDS } from "../harness/stores.js";
 
 const BAD_REQUEST = { type: "modify", condition: "bad-request" } as const;
 const FORBIDDEN = { type: "auth", condition: "forbidden" } as const;
 const NOT_FOUND = { type: "cancel", condition: "item-not-found" } as const;
 
-describe.each(SERVER_KINDS)("XEP-0060 errors on %s", (kind) => {
+describe.each(WORLDS)("XEP-0060 errors on %s with %s", (kind, store) => {
   let w: World;
   let postId: string;
   const alice = () => w.clients.alice!;
@@ -30,7 +30,7 @@ describe.each(SERVER_KINDS)("XEP-0060 errors on %s", (kind) => {
   const A = svc("alice");
 
   beforeAll(async () => {
-    w = await startWorld(kind, ["alice", "bob"]);
+    w = await startWorld(kind, ["alice", "bob"], store);
     postId = await publishPost(alice(), "the only post");
   });
   afterAll(async () => {

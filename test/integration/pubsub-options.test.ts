@@ -26,7 +26,7 @@ import {
   svc,
   type World,
 } from "../harness/pubsub.js";
-import { SERVER_KINDS } from "../harness/servers.js";
+import { WORLDS } from "../harness/stores.js";
 
 const SUBSCRIBE_OPTIONS = "http://jabber.org/protocol/pubsub#subscribe_options";
 const FORM_TYPE = `<field var='FORM_TYPE' type='hidden'><value>${SUBSCRIBE_OPTIONS}</value></field>`;
@@ -65,7 +65,7 @@ const BAD_OPTIONS = {
   pubsub: "invalid-options",
 } as const;
 
-describe.each(SERVER_KINDS)("subscription options on %s", (kind) => {
+describe.each(WORLDS)("subscription options on %s with %s", (kind, store) => {
   let w: World;
   const alice = () => w.clients.alice!;
   const bob = () => w.clients.bob!;
@@ -79,7 +79,7 @@ describe.each(SERVER_KINDS)("subscription options on %s", (kind) => {
     client().iq(pubsubIq("set", A, `<options node='${NODE}' jid='${jid}'>${form}</options>`));
 
   beforeAll(async () => {
-    w = await startWorld(kind, ["alice", "bob", "carol", "dave", "erin"]);
+    w = await startWorld(kind, ["alice", "bob", "carol", "dave", "erin"], store);
     await publishPost(alice(), "first post");
   });
   afterAll(async () => {

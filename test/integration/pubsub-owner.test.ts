@@ -31,7 +31,7 @@ import {
   svc,
   type World,
 } from "../harness/pubsub.js";
-import { SERVER_KINDS } from "../harness/servers.js";
+import { WORLDS } from "../harness/stores.js";
 
 /** §8.1.3 "Entity requests a new node with non-default configuration", verbatim but the node. */
 const CREATE_AND_CONFIGURE = `
@@ -72,7 +72,7 @@ function formValues(x: Element): Record<string, string | null> {
   );
 }
 
-describe.each(SERVER_KINDS)("owner use cases on %s", (kind) => {
+describe.each(WORLDS)("owner use cases on %s with %s", (kind, store) => {
   let w: World;
   const alice = () => w.clients.alice!;
   const bob = () => w.clients.bob!;
@@ -86,7 +86,7 @@ describe.each(SERVER_KINDS)("owner use cases on %s", (kind) => {
   };
 
   beforeAll(async () => {
-    w = await startWorld(kind, ["alice", "bob", "carol"]);
+    w = await startWorld(kind, ["alice", "bob", "carol"], store);
   });
   afterAll(async () => {
     await w?.dispose();

@@ -28,7 +28,7 @@ import {
   titleOf,
   type World,
 } from "../harness/pubsub.js";
-import { SERVER_KINDS } from "../harness/servers.js";
+import { WORLDS } from "../harness/stores.js";
 
 const SOLILOQUY = `
 <entry xmlns='http://www.w3.org/2005/Atom'>
@@ -49,14 +49,14 @@ And by opposing end them?
 
 const PUBLISH_OPTIONS = "http://jabber.org/protocol/pubsub#publish-options";
 
-describe.each(SERVER_KINDS)("publish, retract and items on %s", (kind) => {
+describe.each(WORLDS)("publish, retract and items on %s with %s", (kind, store) => {
   let w: World;
   const alice = () => w.clients.alice!;
   const bob = () => w.clients.bob!;
   const carol = () => w.clients.carol!;
 
   beforeAll(async () => {
-    w = await startWorld(kind, ["alice", "bob", "carol"]);
+    w = await startWorld(kind, ["alice", "bob", "carol"], store);
   });
   afterAll(async () => {
     await w?.dispose();

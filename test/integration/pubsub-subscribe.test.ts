@@ -27,16 +27,16 @@ import {
   svc,
   type World,
 } from "../harness/pubsub.js";
-import { SERVER_KINDS } from "../harness/servers.js";
+import { WORLDS } from "../harness/stores.js";
 
-describe.each(SERVER_KINDS)("subscriptions and notifications on %s", (kind) => {
+describe.each(WORLDS)("subscriptions and notifications on %s with %s", (kind, store) => {
   let w: World;
   const alice = () => w.clients.alice!;
   const bob = () => w.clients.bob!;
   const carol = () => w.clients.carol!;
 
   beforeAll(async () => {
-    w = await startWorld(kind, ["alice", "bob", "carol"]);
+    w = await startWorld(kind, ["alice", "bob", "carol"], store);
     await publishPost(alice(), "first post");
   });
   afterAll(async () => {
