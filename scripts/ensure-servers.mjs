@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Make sure the XMPP servers (and the independent test client) are installed, with apt-get
-// when they are missing and we run as root. Usage: ensure-servers.mjs [prosody] [ejabberd] [slixmpp]
-// (no argument: all three, as `npm test` needs).
+// Make sure the XMPP servers, PostgreSQL (and the independent test client) are installed, with
+// apt-get when they are missing and we run as root.
+// Usage: ensure-servers.mjs [prosody] [ejabberd] [slixmpp] [postgresql]
+// (no argument: all four, as `npm test` needs).
 import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 
 const wanted = process.argv.slice(2);
 const all = wanted.length === 0;
@@ -16,7 +18,17 @@ const checks = [
       spawnSync("/usr/bin/python3", ["-c", "from slixmpp import ClientXMPP"], { stdio: "ignore" })
         .status === 0,
   },
+  // The test harness runs Debian's server binaries itself (test/harness/postgres.ts).
+  { name: "postgresql", pkg: "postgresql", ok: () => hasPostgresServer() },
 ].filter((c) => all || wanted.includes(c.name));
+
+function hasPostgresServer() {
+  const root = "/usr/lib/postgresql";
+  if (!existsSync(root)) return false;
+  return readdirSync(root).some(
+    (v) => existsSync(`${root}/${v}/bin/initdb`) && existsSync(`${root}/${v}/bin/postgres`),
+  );
+}
 
 function has(cmd) {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
@@ -44,7 +56,7 @@ if (missing.length > 0) {
     process.exit(1);
   }
   // Debian starts nothing on install here, but stop system services if a policy did.
-  for (const svc of ["prosody", "ejabberd"])
+  for (const svc of ["prosody", "ejabberd", "postgresql"])
     spawnSync("service", [svc, "stop"], { stdio: "ignore" });
   const still = missing.filter((c) => !c.ok());
   if (still.length > 0) {

@@ -3,7 +3,7 @@ import { App } from "./app.js";
 import { ConfigError, loadConfig, USAGE } from "./config.js";
 import { createLogger } from "./log.js";
 import { ConnectionRefusedError } from "./protocol/component-connection.js";
-import { DatabaseOpenError, DatabaseVersionError } from "./storage/sqlite/migrations.js";
+import { DatabaseOpenError, DatabaseVersionError } from "./storage/open-store.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`warble-component: ${message}\n`);

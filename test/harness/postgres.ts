@@ -117,8 +117,13 @@ async function waitReady(url: string, proc: ChildProcess, timeoutMs: number): Pr
   throw new Error(`not ready after ${timeoutMs} ms (${last})`);
 }
 
+export interface PostgresOptions {
+  /** Extra server settings (`-c name=value`), e.g. `{ fsync: "off" }`. */
+  settings?: Record<string, string>;
+}
+
 /** Start a private PostgreSQL; `dispose()` stops it and removes its data. */
-export async function startPostgres(): Promise<TestPostgres> {
+export async function startPostgres(options: PostgresOptions = {}): Promise<TestPostgres> {
   const started = Date.now();
   const bin = postgresBinDir();
   const user = serverUser();
@@ -132,7 +137,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   try {
     initCluster(bin, data, user);
     const port = await freePort();
-    proc = spawnPostgres(bin, data, sockets, port, user, (t) => {
+    const settings = { ...baseSettings(port, sockets), ...options.settings };
+    proc = spawnPostgres(bin, data, settings, user, (t) => {
       output += t;
     });
     const url = `postgres://${USER}@127.0.0.1:${port}/postgres`;
@@ -149,22 +155,25 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
 }
 
-function spawnPostgres(
-  bin: string,
-  data: string,
-  sockets: string,
-  port: number,
-  user: ReturnType<typeof serverUser>,
-  onOutput: (text: string) => void,
-): ChildProcess {
-  const settings = {
+/** Loopback only, a private socket directory, logs on stderr, small. */
+function baseSettings(port: number, sockets: string): Record<string, string> {
+  return {
     listen_addresses: "127.0.0.1",
     port: String(port),
     unix_socket_directories: sockets,
     logging_collector: "off",
-    max_connections: "50",
+    max_connections: "100",
     shared_buffers: "32MB",
   };
+}
+
+function spawnPostgres(
+  bin: string,
+  data: string,
+  settings: Record<string, string>,
+  user: ReturnType<typeof serverUser>,
+  onOutput: (text: string) => void,
+): ChildProcess {
   const args = ["-D", data, ...Object.entries(settings).flatMap(([k, v]) => ["-c", `${k}=${v}`])];
   const proc = spawn(join(bin, "postgres"), args, {
     cwd: data,

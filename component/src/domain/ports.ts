@@ -26,7 +26,7 @@ import type {
 
 export interface NodeStore {
   getNode(ref: NodeRef): Promise<NodeRecord | undefined>;
-  /** Create a node; the caller checked it does not exist. */
+  /** Create a node; the caller checked it does not exist (an existing one: the call throws). */
   createNode(node: NodeRecord): Promise<void>;
   updateNodeConfig(ref: NodeRef, config: NodeConfig): Promise<void>;
   /** Delete a node with its items, subscriptions and affiliations. */
@@ -118,7 +118,10 @@ export interface PubsubStore {
   /**
    * Run `fn` atomically: all of its writes commit, or (if it throws) none do; resolves with its
    * result after the commit is durable. `fn` may be run again when the database asks for a
-   * retry (a serialisation failure on PostgreSQL), so it must do nothing but use `tx`.
+   * retry (a serialisation failure on PostgreSQL): it must do nothing but use `tx`, and what it
+   * caused leaves only as its return value (ids and clocks read inside it are read again).
+   * `tx` is valid only while `fn` runs; a `transaction` call inside `fn` is refused; a `tx` call
+   * that failed ends the transaction (PostgreSQL refuses every statement after it): let it throw.
    */
   transaction<T>(fn: (tx: PubsubTx) => Promise<T>): Promise<T>;
   /** Finish what is running and close the database. */

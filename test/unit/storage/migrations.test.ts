@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { openStore } from "../../../component/src/storage/open-store.js";
 import {
+  DatabaseOpenError,
   DatabaseVersionError,
   loadMigrations,
   migrate,
@@ -53,6 +55,19 @@ describe("schema migrations", () => {
     expect(() => openDatabase(path)).toThrow(DatabaseVersionError);
     expect(() => openDatabase(path)).toThrow(/schema version 999, written by a newer Warble/);
     expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it("are refused the same way through openStore, and an unusable path is an open error", async () => {
+    const path = dbPath();
+    const raw = new Database(path);
+    raw.pragma("user_version = 999");
+    raw.close();
+    await expect(openStore(path)).rejects.toBeInstanceOf(DatabaseVersionError);
+    const unusable = openStore("/dev/null/warble.db");
+    await expect(unusable).rejects.toBeInstanceOf(DatabaseOpenError);
+    await expect(unusable).rejects.toThrow(
+      /^cannot open the database \/dev\/null\/warble.db: [^\n]+$/,
+    );
   });
 
   it("roll back a failing migration as a whole", () => {

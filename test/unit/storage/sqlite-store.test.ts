@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { openStore } from "../../../component/src/storage/open-store.js";
 import { openDatabase } from "../../../component/src/storage/sqlite/open-database.js";
 import { SqliteStore } from "../../../component/src/storage/sqlite/sqlite-store.js";
 import { describeStoreContract, publish, REF, seedNode, sub } from "./store-contract.js";
@@ -13,37 +15,61 @@ describe("SqliteStore on a file", () => {
   afterEach(() => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
-
-  it("keeps everything across close and reopen", () => {
+  const dbPath = () => {
     const dir = mkdtempSync(join(tmpdir(), "warble-store-"));
     dirs.push(dir);
-    const path = join(dir, "warble.db");
+    return join(dir, "nested", "warble.db");
+  };
+
+  it("keeps everything across close and reopen (openStore creates the directory)", async () => {
+    const path = dbPath();
+    const store = await openStore(path);
+    expect(store).toBeInstanceOf(SqliteStore);
+    await store.transaction(async (tx) => {
+      await seedNode(tx);
+      await publish(tx, "a");
+      await publish(tx, "b");
+      await tx.putSubscription({ ...sub("bob@example/phone", "pending"), options: { k: "v" } });
+      await tx.setAffiliation(REF, "rogue.example", "outcast");
+      await tx.incrementCounter("refused:outcast-domain", 4);
+      await tx.recordRequest("rogue.example", "eve@rogue.example", 123);
+    });
+    const snapshot = (s: typeof store) =>
+      s.transaction(async (tx) => ({
+        node: await tx.getNode(REF),
+        items: await tx.listItems(REF, {}),
+        subs: await tx.listNodeSubscriptions(REF),
+        affs: await tx.listNodeAffiliations(REF),
+        counters: await tx.getCounters(),
+        requests: await tx.countRequestsSince("rogue.example", 0),
+      }));
+    const before = await snapshot(store);
+    await store.close();
+
+    const reopened = await openStore(path);
+    expect(await snapshot(reopened)).toEqual(before);
+    expect(before.counters).toEqual({ "refused:outcast-domain": 4 });
+    const c = await reopened.transaction((tx) => publish(tx, "c"));
+    expect(c.seq).toBeGreaterThan(before.items?.items[0]?.seq ?? Infinity);
+    await reopened.close();
+  });
+
+  it("takes the write lock at BEGIN and settles a transaction only after its COMMIT", async () => {
+    const path = dbPath();
     const db = openDatabase(path);
     const store = new SqliteStore(db);
-    store.transaction(() => {
-      seedNode(store);
-      publish(store, "a");
-      publish(store, "b");
-      store.putSubscription({ ...sub("bob@example/phone", "pending"), options: { k: "v" } });
-      store.setAffiliation(REF, "rogue.example", "outcast");
-      store.incrementCounter("refused:outcast-domain", 4);
-      store.recordRequest("rogue.example", "eve@rogue.example", 123);
+    const other = new Database(path, { timeout: 0 });
+    const done = store.transaction(async (tx) => {
+      // BEGIN IMMEDIATE: no other connection may write, even before this one has written.
+      expect(() => other.exec("CREATE TABLE elsewhere (x INTEGER)")).toThrow(/locked|busy/i);
+      await seedNode(tx);
+      return db.inTransaction;
     });
-    const before = {
-      node: store.getNode(REF),
-      items: store.listItems(REF, {}),
-      subs: store.listNodeSubscriptions(REF),
-      affs: store.listNodeAffiliations(REF),
-    };
-    db.close();
-
-    const reopened = new SqliteStore(openDatabase(path));
-    expect(reopened.getNode(REF)).toEqual(before.node);
-    expect(reopened.listItems(REF, {})).toEqual(before.items);
-    expect(reopened.listNodeSubscriptions(REF)).toEqual(before.subs);
-    expect(reopened.listNodeAffiliations(REF)).toEqual(before.affs);
-    expect(reopened.getCounters()).toEqual({ "refused:outcast-domain": 4 });
-    expect(reopened.countRequestsSince("rogue.example", 0)).toBe(1);
-    expect(publish(reopened, "c").seq).toBeGreaterThan(before.items?.items[0]?.seq ?? Infinity);
+    expect(await done).toBe(true);
+    expect(db.inTransaction).toBe(false);
+    expect(other.prepare("SELECT COUNT(*) AS n FROM nodes").get()).toEqual({ n: 1 });
+    other.close();
+    await store.close();
+    expect(db.open).toBe(false);
   });
 });

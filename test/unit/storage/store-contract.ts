@@ -1,399 +1,365 @@
 /**
  * The one storage contract (after Idavoll's StorageTests): every PubsubStore adapter runs it.
  * Usage: describeStoreContract("sqlite", () => new SqliteStore(openDatabase(":memory:"))).
+ * Each case works through `store.transaction`; the transaction cases are in
+ * store-contract-transactions.ts.
  */
-import { beforeEach, describe, expect, it } from "vitest";
-import type { PubsubStore } from "../../../component/src/domain/ports.js";
-import {
-  defaultNodeConfig,
-  type NodeRef,
-  type Subscription,
-} from "../../../component/src/domain/types.js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { PubsubStore, PubsubTx } from "../../../component/src/domain/ports.js";
+import { defaultNodeConfig, type Subscription } from "../../../component/src/domain/types.js";
+import { describeTransactions, type StoreContractOptions } from "./store-contract-transactions.js";
+import { ids, OTHER, publish, REF, seedNode, sub } from "./store-fixtures.js";
 
-export const REF: NodeRef = { service: "alice@mb.example", node: "urn:xmpp:microblog:0" };
-export const OTHER: NodeRef = { service: "alice@mb.example", node: "other" };
+export * from "./store-fixtures.js";
+export type { StoreContractOptions };
 
-export function seedNode(store: PubsubStore, ref: NodeRef = REF, createdAt = 1): void {
-  store.createNode({
-    ...ref,
-    owner: "alice@example",
-    config: defaultNodeConfig("alice@example"),
-    createdAt,
-  });
-}
+/** Run `fn` in a transaction of the store under test. */
+export type Run = <T>(fn: (tx: PubsubTx) => Promise<T>) => Promise<T>;
 
-export function publish(store: PubsubStore, id: string, ref: NodeRef = REF, at = 10) {
-  return store.upsertItem(ref, {
-    id,
-    payload: `<p>${id}</p>`,
-    publisher: "alice@example",
-    createdAt: at,
-    updatedAt: at,
-  });
-}
-
-export function sub(
-  jid: string,
-  state: Subscription["state"] = "subscribed",
-  createdAt = 5,
-  ref = REF,
-): Subscription {
-  return { ...ref, jid, subid: `sid-${jid}`, state, createdAt };
-}
-
-const ids = (items: { id: string }[]) => items.map((i) => i.id);
-
-export function describeStoreContract(name: string, makeStore: () => PubsubStore): void {
+export function describeStoreContract(
+  name: string,
+  makeStore: () => PubsubStore | Promise<PubsubStore>,
+  options: StoreContractOptions = { serialises: true },
+): void {
   describe(`PubsubStore contract: ${name}`, () => {
     let store: PubsubStore;
-    beforeEach(() => {
-      store = makeStore();
-      seedNode(store);
+    beforeEach(async () => {
+      store = await makeStore();
+      await store.transaction((tx) => seedNode(tx));
     });
-    describeNodes(() => store);
-    describeItems(() => store);
-    describeItemRemoval(() => store);
-    describePaging(() => store);
-    describeSubscriptions(() => store);
-    describeSubscriptionQueries(() => store);
-    describeAffiliations(() => store);
-    describeCountersAndRequests(() => store);
-    describeTransactions(() => store);
+    afterEach(() => store.close());
+    const run: Run = (fn) => store.transaction(fn);
+    describeNodes(run);
+    describeItems(run);
+    describeItemRemoval(run);
+    describePaging(run);
+    describeSubscriptions(run);
+    describeSubscriptionQueries(run);
+    describeAffiliations(run);
+    describeCountersAndRequests(run);
+    describeTransactions(() => store, options);
   });
 }
 
-function describeNodes(get: () => PubsubStore): void {
+function describeNodes(run: Run): void {
   describe("nodes", () => {
-    it("creates, reads and updates a node's config", () => {
-      const store = get();
-      expect(store.getNode(REF)).toEqual({
+    it("creates, reads and updates a node's config", async () => {
+      expect(await run((tx) => tx.getNode(REF))).toEqual({
         ...REF,
         owner: "alice@example",
         config: defaultNodeConfig("alice@example"),
         createdAt: 1,
       });
-      store.updateNodeConfig(REF, {
-        ...defaultNodeConfig("alice@example"),
+      await run((tx) =>
+        tx.updateNodeConfig(REF, {
+          ...defaultNodeConfig("alice@example"),
+          accessModel: "authorize",
+          maxItems: 7,
+        }),
+      );
+      expect((await run((tx) => tx.getNode(REF)))?.config).toMatchObject({
         accessModel: "authorize",
         maxItems: 7,
       });
-      expect(store.getNode(REF)?.config).toMatchObject({ accessModel: "authorize", maxItems: 7 });
-      expect(store.getNode(OTHER)).toBeUndefined();
+      expect(await run((tx) => tx.getNode(OTHER))).toBeUndefined();
     });
-    it("lists a service's nodes by name", () => {
-      const store = get();
-      seedNode(store, OTHER);
-      seedNode(store, { service: "bob@mb.example", node: "x" });
-      expect(store.listNodes("alice@mb.example").map((n) => n.node)).toEqual([
-        "other",
-        "urn:xmpp:microblog:0",
-      ]);
-      expect(store.listNodes().map((n) => `${n.service} ${n.node}`)).toEqual([
+    it("lists a service's nodes by name", async () => {
+      await run(async (tx) => {
+        await seedNode(tx, OTHER);
+        await seedNode(tx, { service: "bob@mb.example", node: "x" });
+      });
+      const names = await run(async (tx) =>
+        (await tx.listNodes("alice@mb.example")).map((n) => n.node),
+      );
+      expect(names).toEqual(["other", "urn:xmpp:microblog:0"]);
+      const all = await run(async (tx) =>
+        (await tx.listNodes()).map((n) => `${n.service} ${n.node}`),
+      );
+      expect(all).toEqual([
         "alice@mb.example other",
         "alice@mb.example urn:xmpp:microblog:0",
         "bob@mb.example x",
       ]);
     });
-    it("deletes a node with its items, subscriptions and affiliations", () => {
-      const store = get();
-      publish(store, "a");
-      store.putSubscription(sub("bob@example"));
-      store.setAffiliation(REF, "eve@rogue.example", "outcast");
-      store.deleteNode(REF);
-      expect(store.getNode(REF)).toBeUndefined();
-      seedNode(store);
-      expect(store.countItems(REF)).toBe(0);
-      expect(store.listNodeSubscriptions(REF)).toEqual([]);
-      expect(store.listNodeAffiliations(REF)).toEqual([]);
+    it("deletes a node with its items, subscriptions and affiliations", async () => {
+      await run(async (tx) => {
+        await publish(tx, "a");
+        await tx.putSubscription(sub("bob@example"));
+        await tx.setAffiliation(REF, "eve@rogue.example", "outcast");
+      });
+      await run((tx) => tx.deleteNode(REF));
+      expect(await run((tx) => tx.getNode(REF))).toBeUndefined();
+      await run((tx) => seedNode(tx));
+      await run(async (tx) => {
+        expect(await tx.countItems(REF)).toBe(0);
+        expect(await tx.listNodeSubscriptions(REF)).toEqual([]);
+        expect(await tx.listNodeAffiliations(REF)).toEqual([]);
+      });
     });
   });
 }
 
-function describeItems(get: () => PubsubStore): void {
+function describeItems(run: Run): void {
   describe("items", () => {
-    it("gives each stored item a higher seq than the one before", () => {
-      const store = get();
-      const a = publish(store, "a");
-      const b = publish(store, "b");
+    it("gives each stored item a higher seq than the one before", async () => {
+      const a = await run((tx) => publish(tx, "a"));
+      const b = await run((tx) => publish(tx, "b"));
       expect(b.seq).toBeGreaterThan(a.seq);
-      expect(store.getLastItem(REF)?.id).toBe("b");
-      expect(store.countItems(REF)).toBe(2);
+      expect((await run((tx) => tx.getLastItem(REF)))?.id).toBe("b");
+      expect(await run((tx) => tx.countItems(REF))).toBe(2);
     });
-    it("replaces an item by id: new payload, newest, original createdAt", () => {
-      const store = get();
-      publish(store, "a", REF, 10);
-      publish(store, "b", REF, 20);
-      const again = store.upsertItem(REF, {
-        id: "a",
-        payload: "<p>new</p>",
-        publisher: "alice@example",
-        createdAt: 30,
-        updatedAt: 30,
+    it("replaces an item by id: new payload, newest, original createdAt", async () => {
+      await run(async (tx) => {
+        await publish(tx, "a", REF, 10);
+        await publish(tx, "b", REF, 20);
       });
+      const again = await run((tx) =>
+        tx.upsertItem(REF, {
+          id: "a",
+          payload: "<p>new</p>",
+          publisher: "alice@example",
+          createdAt: 30,
+          updatedAt: 30,
+        }),
+      );
       expect(again).toMatchObject({ id: "a", payload: "<p>new</p>", createdAt: 10, updatedAt: 30 });
-      expect(store.getLastItem(REF)).toEqual(again);
-      expect(store.countItems(REF)).toBe(2);
+      expect(await run((tx) => tx.getLastItem(REF))).toEqual(again);
+      expect(await run((tx) => tx.countItems(REF))).toBe(2);
     });
-    it("reads items by id, newest first, skipping unknown ids", () => {
-      const store = get();
-      for (const id of ["a", "b", "c"]) publish(store, id);
-      expect(ids(store.getItems(REF, ["a", "zz", "c"]))).toEqual(["c", "a"]);
-      expect(store.getItems(REF, [])).toEqual([]);
+    it("reads items by id, newest first, skipping unknown ids", async () => {
+      await run(async (tx) => {
+        for (const id of ["a", "b", "c"]) await publish(tx, id);
+      });
+      expect(ids(await run((tx) => tx.getItems(REF, ["a", "zz", "c"])))).toEqual(["c", "a"]);
+      expect(await run((tx) => tx.getItems(REF, []))).toEqual([]);
     });
-    it("keeps nodes apart", () => {
-      const store = get();
-      seedNode(store, OTHER);
-      publish(store, "a");
-      publish(store, "a", OTHER);
-      expect(store.deleteItems(OTHER, ["a"])).toEqual(["a"]);
-      expect(ids(store.getItems(REF, ["a"]))).toEqual(["a"]);
+    it("keeps nodes apart", async () => {
+      await run(async (tx) => {
+        await seedNode(tx, OTHER);
+        await publish(tx, "a");
+        await publish(tx, "a", OTHER);
+      });
+      expect(await run((tx) => tx.deleteItems(OTHER, ["a"]))).toEqual(["a"]);
+      expect(ids(await run((tx) => tx.getItems(REF, ["a"])))).toEqual(["a"]);
     });
   });
 }
 
-function describeItemRemoval(get: () => PubsubStore): void {
+function describeItemRemoval(run: Run): void {
   describe("item removal", () => {
-    it("deletes items, returning the ids that existed", () => {
-      const store = get();
-      publish(store, "a");
-      expect(store.deleteItems(REF, ["a", "nope"])).toEqual(["a"]);
-      expect(store.countItems(REF)).toBe(0);
+    it("deletes items, returning the ids that existed", async () => {
+      await run((tx) => publish(tx, "a"));
+      expect(await run((tx) => tx.deleteItems(REF, ["a", "nope"]))).toEqual(["a"]);
+      expect(await run((tx) => tx.countItems(REF))).toBe(0);
     });
-    it("trims to the newest N, returning the removed ids oldest first", () => {
-      const store = get();
-      for (const id of ["a", "b", "c", "d"]) publish(store, id);
-      expect(store.trimItems(REF, 2)).toEqual(["a", "b"]);
-      expect(store.trimItems(REF, 2)).toEqual([]);
-      expect(ids(store.listItems(REF, {})?.items ?? [])).toEqual(["d", "c"]);
+    it("trims to the newest N, returning the removed ids oldest first", async () => {
+      await run(async (tx) => {
+        for (const id of ["a", "b", "c", "d"]) await publish(tx, id);
+      });
+      expect(await run((tx) => tx.trimItems(REF, 2))).toEqual(["a", "b"]);
+      expect(await run((tx) => tx.trimItems(REF, 2))).toEqual([]);
+      expect(ids((await run((tx) => tx.listItems(REF, {})))?.items)).toEqual(["d", "c"]);
     });
-    it("purges all items and says how many", () => {
-      const store = get();
-      publish(store, "a");
-      publish(store, "b");
-      expect(store.purgeItems(REF)).toBe(2);
-      expect(store.getLastItem(REF)).toBeUndefined();
+    it("purges all items and says how many", async () => {
+      await run(async (tx) => {
+        await publish(tx, "a");
+        await publish(tx, "b");
+      });
+      expect(await run((tx) => tx.purgeItems(REF))).toBe(2);
+      expect(await run((tx) => tx.getLastItem(REF))).toBeUndefined();
     });
   });
 }
 
-function describePaging(get: () => PubsubStore): void {
+function describePaging(run: Run): void {
   describe("paging newest first (XEP-0059)", () => {
-    beforeEach(() => {
-      for (const id of ["i1", "i2", "i3", "i4", "i5"]) publish(get(), id);
+    beforeEach(() =>
+      run(async (tx) => {
+        for (const id of ["i1", "i2", "i3", "i4", "i5"]) await publish(tx, id);
+      }),
+    );
+    const page = (q: Parameters<PubsubTx["listItems"]>[1]) => run((tx) => tx.listItems(REF, q));
+    it("returns everything newest first with the count", async () => {
+      expect(await page({})).toMatchObject({ count: 5, firstIndex: 0 });
+      expect(ids((await page({}))?.items)).toEqual(["i5", "i4", "i3", "i2", "i1"]);
     });
-    it("returns everything newest first with the count", () => {
-      expect(get().listItems(REF, {})).toMatchObject({ count: 5, firstIndex: 0 });
-      expect(ids(get().listItems(REF, {})?.items ?? [])).toEqual(["i5", "i4", "i3", "i2", "i1"]);
-    });
-    it("pages forward with max and after", () => {
-      const first = get().listItems(REF, { max: 2 });
-      expect(ids(first?.items ?? [])).toEqual(["i5", "i4"]);
-      const second = get().listItems(REF, { max: 2, after: "i4" });
-      expect(ids(second?.items ?? [])).toEqual(["i3", "i2"]);
+    it("pages forward with max and after", async () => {
+      expect(ids((await page({ max: 2 }))?.items)).toEqual(["i5", "i4"]);
+      const second = await page({ max: 2, after: "i4" });
+      expect(ids(second?.items)).toEqual(["i3", "i2"]);
       expect(second).toMatchObject({ count: 5, firstIndex: 2 });
-      const last = get().listItems(REF, { max: 2, after: "i2" });
-      expect(ids(last?.items ?? [])).toEqual(["i1"]);
-      expect(get().listItems(REF, { max: 2, after: "i1" })).toEqual({ items: [], count: 5 });
+      expect(ids((await page({ max: 2, after: "i2" }))?.items)).toEqual(["i1"]);
+      expect(await page({ max: 2, after: "i1" })).toEqual({ items: [], count: 5 });
     });
-    it("pages backward with before: the items just newer than the anchor", () => {
-      const page = get().listItems(REF, { max: 2, before: "i2" });
-      expect(ids(page?.items ?? [])).toEqual(["i4", "i3"]);
-      expect(page?.firstIndex).toBe(1);
-      expect(ids(get().listItems(REF, { max: 9, before: "i4" })?.items ?? [])).toEqual(["i5"]);
+    it("pages backward with before: the items just newer than the anchor", async () => {
+      const back = await page({ max: 2, before: "i2" });
+      expect(ids(back?.items)).toEqual(["i4", "i3"]);
+      expect(back?.firstIndex).toBe(1);
+      expect(ids((await page({ max: 9, before: "i4" }))?.items)).toEqual(["i5"]);
     });
-    it("gives the last page (oldest items) for an empty before", () => {
-      const page = get().listItems(REF, { max: 2, before: "" });
-      expect(ids(page?.items ?? [])).toEqual(["i2", "i1"]);
-      expect(page).toMatchObject({ count: 5, firstIndex: 3 });
+    it("gives the last page (oldest items) for an empty before", async () => {
+      const last = await page({ max: 2, before: "" });
+      expect(ids(last?.items)).toEqual(["i2", "i1"]);
+      expect(last).toMatchObject({ count: 5, firstIndex: 3 });
     });
-    it("answers undefined for an unknown anchor", () => {
-      expect(get().listItems(REF, { after: "nope" })).toBeUndefined();
-      expect(get().listItems(REF, { before: "nope" })).toBeUndefined();
+    it("answers undefined for an unknown anchor", async () => {
+      expect(await page({ after: "nope" })).toBeUndefined();
+      expect(await page({ before: "nope" })).toBeUndefined();
     });
-    it("answers max 0 with the count only", () => {
-      expect(get().listItems(REF, { max: 0 })).toEqual({ items: [], count: 5 });
+    it("answers max 0 with the count only", async () => {
+      expect(await page({ max: 0 })).toEqual({ items: [], count: 5 });
     });
-    it("lists only the ids of the newest items, without payloads", () => {
-      const store = get();
-      expect(store.listItemIds(REF, 3)).toEqual(["i5", "i4", "i3"]);
-      expect(store.listItemIds(REF, 99)).toEqual(["i5", "i4", "i3", "i2", "i1"]);
-      expect(store.listItemIds(REF, 0)).toEqual([]);
-      publish(store, "i2");
-      expect(store.listItemIds(REF, 2)).toEqual(["i2", "i5"]);
-      expect(store.listItemIds(OTHER, 9)).toEqual([]);
+    it("lists only the ids of the newest items, without payloads", async () => {
+      const idsOf = (max: number, ref = REF) => run((tx) => tx.listItemIds(ref, max));
+      expect(await idsOf(3)).toEqual(["i5", "i4", "i3"]);
+      expect(await idsOf(99)).toEqual(["i5", "i4", "i3", "i2", "i1"]);
+      expect(await idsOf(0)).toEqual([]);
+      await run((tx) => publish(tx, "i2"));
+      expect(await idsOf(2)).toEqual(["i2", "i5"]);
+      expect(await idsOf(9, OTHER)).toEqual([]);
     });
   });
 }
 
-function describeSubscriptions(get: () => PubsubStore): void {
+function describeSubscriptions(run: Run): void {
   describe("subscriptions", () => {
-    it("stores, replaces and deletes a subscription per (node, jid)", () => {
-      const store = get();
-      store.putSubscription({
+    it("stores, replaces and deletes a subscription per (node, jid)", async () => {
+      const options = { "pubsub#digest": "0" };
+      await run((tx) => tx.putSubscription({ ...sub("bob@example/phone", "pending"), options }));
+      expect(await run((tx) => tx.getSubscription(REF, "bob@example/phone"))).toEqual({
         ...sub("bob@example/phone", "pending"),
-        options: { "pubsub#digest": "0" },
+        options,
       });
-      expect(store.getSubscription(REF, "bob@example/phone")).toEqual({
-        ...sub("bob@example/phone", "pending"),
-        options: { "pubsub#digest": "0" },
+      await run((tx) => tx.putSubscription(sub("bob@example/phone", "subscribed")));
+      expect((await run((tx) => tx.getSubscription(REF, "bob@example/phone")))?.state).toBe(
+        "subscribed",
+      );
+      expect(await run((tx) => tx.getSubscription(REF, "bob@example"))).toBeUndefined();
+      expect(await run((tx) => tx.deleteSubscription(REF, "bob@example/phone"))).toBe(true);
+      expect(await run((tx) => tx.deleteSubscription(REF, "bob@example/phone"))).toBe(false);
+    });
+    it("lists a node's subscriptions oldest first, optionally by state", async () => {
+      await run(async (tx) => {
+        await tx.putSubscription(sub("carol@example", "pending", 7));
+        await tx.putSubscription(sub("bob@example", "subscribed", 6));
+        await tx.putSubscription(sub("dave@example", "subscribed", 8));
       });
-      store.putSubscription(sub("bob@example/phone", "subscribed"));
-      expect(store.getSubscription(REF, "bob@example/phone")?.state).toBe("subscribed");
-      expect(store.getSubscription(REF, "bob@example")).toBeUndefined();
-      expect(store.deleteSubscription(REF, "bob@example/phone")).toBe(true);
-      expect(store.deleteSubscription(REF, "bob@example/phone")).toBe(false);
+      const jids = (state?: Subscription["state"]) =>
+        run(async (tx) => (await tx.listNodeSubscriptions(REF, state)).map((s) => s.jid));
+      expect(await jids()).toEqual(["bob@example", "carol@example", "dave@example"]);
+      expect(await jids("pending")).toEqual(["carol@example"]);
     });
-    it("lists a node's subscriptions oldest first, optionally by state", () => {
-      const store = get();
-      store.putSubscription(sub("carol@example", "pending", 7));
-      store.putSubscription(sub("bob@example", "subscribed", 6));
-      store.putSubscription(sub("dave@example", "subscribed", 8));
-      expect(store.listNodeSubscriptions(REF).map((s) => s.jid)).toEqual([
-        "bob@example",
-        "carol@example",
-        "dave@example",
+    it("finds the subscriptions of a bare JID, full JIDs included, not look-alikes", async () => {
+      await run(async (tx) => {
+        await seedNode(tx, OTHER);
+        await tx.putSubscription(sub("bob@example"));
+        await tx.putSubscription(sub("bob@example/phone", "subscribed", 6, OTHER));
+        await tx.putSubscription(sub("bob@example.net"));
+      });
+      const found = await run((tx) => tx.listSubscriptionsOf(REF.service, "bob@example"));
+      expect(found.map((s) => `${s.node} ${s.jid}`)).toEqual([
+        "other bob@example/phone",
+        "urn:xmpp:microblog:0 bob@example",
       ]);
-      expect(store.listNodeSubscriptions(REF, "pending").map((s) => s.jid)).toEqual([
-        "carol@example",
-      ]);
+      const atOther = await run((tx) =>
+        tx.listSubscriptionsOf(REF.service, "bob@example", "other"),
+      );
+      expect(atOther).toHaveLength(1);
     });
-    it("finds the subscriptions of a bare JID, full JIDs included, not look-alikes", () => {
-      const store = get();
-      seedNode(store, OTHER);
-      store.putSubscription(sub("bob@example"));
-      store.putSubscription(sub("bob@example/phone", "subscribed", 6, OTHER));
-      store.putSubscription(sub("bob@example.net"));
-      expect(
-        store.listSubscriptionsOf(REF.service, "bob@example").map((s) => `${s.node} ${s.jid}`),
-      ).toEqual(["other bob@example/phone", "urn:xmpp:microblog:0 bob@example"]);
-      expect(store.listSubscriptionsOf(REF.service, "bob@example", "other")).toHaveLength(1);
-    });
-    it("finds a subscription stored with capitals by its lower-case bare JID", () => {
-      const store = get();
-      store.putSubscription(sub("Bob@Example/Phone", "pending"));
-      expect(store.listSubscriptionsOf(REF.service, "bob@example").map((s) => s.jid)).toEqual([
-        "Bob@Example/Phone",
-      ]);
+    it("finds a subscription stored with capitals by its lower-case bare JID", async () => {
+      await run((tx) => tx.putSubscription(sub("Bob@Example/Phone", "pending")));
+      const found = await run((tx) => tx.listSubscriptionsOf(REF.service, "bob@example"));
+      expect(found.map((s) => s.jid)).toEqual(["Bob@Example/Phone"]);
     });
   });
 }
 
-function describeSubscriptionQueries(get: () => PubsubStore): void {
+function describeSubscriptionQueries(run: Run): void {
   describe("subscription queries", () => {
-    it("counts pending requests per node and per domain", () => {
-      const store = get();
-      store.putSubscription(sub("a@rogue.example", "pending"));
-      store.putSubscription(sub("b@rogue.example/x", "pending"));
-      store.putSubscription(sub("c@rogue.example", "subscribed"));
-      store.putSubscription(sub("d@other.example", "pending"));
-      expect(store.countPending(REF)).toBe(3);
-      expect(store.countPending(REF, "rogue.example")).toBe(2);
-      expect(store.countPending(REF, "sub.rogue.example")).toBe(0);
+    it("counts pending requests per node and per domain", async () => {
+      await run(async (tx) => {
+        await tx.putSubscription(sub("a@rogue.example", "pending"));
+        await tx.putSubscription(sub("b@rogue.example/x", "pending"));
+        await tx.putSubscription(sub("c@rogue.example", "subscribed"));
+        await tx.putSubscription(sub("d@other.example", "pending"));
+      });
+      expect(await run((tx) => tx.countPending(REF))).toBe(3);
+      expect(await run((tx) => tx.countPending(REF, "rogue.example"))).toBe(2);
+      expect(await run((tx) => tx.countPending(REF, "sub.rogue.example"))).toBe(0);
     });
-    it("lists pending requests created before a time, across services", () => {
-      const store = get();
+    it("lists pending requests created before a time, across services", async () => {
       const bobs = { service: "bob@mb.example", node: "n" };
-      seedNode(store, bobs);
-      store.putSubscription(sub("old@example", "pending", 1));
-      store.putSubscription(sub("older@example", "pending", 0, bobs));
-      store.putSubscription(sub("new@example", "pending", 100));
-      store.putSubscription(sub("active@example", "subscribed", 1));
-      expect(store.listPendingCreatedBefore(100).map((s) => s.jid)).toEqual([
-        "older@example",
-        "old@example",
-      ]);
+      await run(async (tx) => {
+        await seedNode(tx, bobs);
+        await tx.putSubscription(sub("old@example", "pending", 1));
+        await tx.putSubscription(sub("older@example", "pending", 0, bobs));
+        await tx.putSubscription(sub("new@example", "pending", 100));
+        await tx.putSubscription(sub("active@example", "subscribed", 1));
+      });
+      const old = await run((tx) => tx.listPendingCreatedBefore(100));
+      expect(old.map((s) => s.jid)).toEqual(["older@example", "old@example"]);
     });
   });
 }
 
-function describeAffiliations(get: () => PubsubStore): void {
+function describeAffiliations(run: Run): void {
   describe("affiliations", () => {
-    it("defaults to none, stores JID and domain entries, none removes", () => {
-      const store = get();
-      expect(store.getAffiliation(REF, "bob@example")).toBe("none");
-      store.setAffiliation(REF, "bob@example", "member");
-      store.setAffiliation(REF, "rogue.example", "outcast");
-      store.setAffiliation(REF, "bob@example", "publisher");
-      expect(store.listNodeAffiliations(REF)).toEqual([
+    it("defaults to none, stores JID and domain entries, none removes", async () => {
+      expect(await run((tx) => tx.getAffiliation(REF, "bob@example"))).toBe("none");
+      await run(async (tx) => {
+        await tx.setAffiliation(REF, "bob@example", "member");
+        await tx.setAffiliation(REF, "rogue.example", "outcast");
+        await tx.setAffiliation(REF, "bob@example", "publisher");
+      });
+      expect(await run((tx) => tx.listNodeAffiliations(REF))).toEqual([
         { ...REF, entity: "bob@example", affiliation: "publisher" },
         { ...REF, entity: "rogue.example", affiliation: "outcast" },
       ]);
-      store.setAffiliation(REF, "bob@example", "none");
-      expect(store.getAffiliation(REF, "bob@example")).toBe("none");
-      expect(store.listNodeAffiliations(REF)).toHaveLength(1);
+      await run((tx) => tx.setAffiliation(REF, "bob@example", "none"));
+      expect(await run((tx) => tx.getAffiliation(REF, "bob@example"))).toBe("none");
+      expect(await run((tx) => tx.listNodeAffiliations(REF))).toHaveLength(1);
     });
-    it("lists one entity's entries at a service by node", () => {
-      const store = get();
-      seedNode(store, OTHER);
-      store.setAffiliation(REF, "bob@example", "member");
-      store.setAffiliation(OTHER, "bob@example", "outcast");
-      expect(
-        store
-          .listAffiliationsOf(REF.service, "bob@example")
-          .map((e) => `${e.node}=${e.affiliation}`),
-      ).toEqual(["other=outcast", "urn:xmpp:microblog:0=member"]);
-    });
-  });
-}
-
-function describeCountersAndRequests(get: () => PubsubStore): void {
-  describe("counters and the request log", () => {
-    it("adds to named counters", () => {
-      const store = get();
-      store.incrementCounter("refused:outcast-jid");
-      store.incrementCounter("refused:outcast-jid", 2);
-      store.incrementCounter("other");
-      expect(store.getCounters()).toEqual({ other: 1, "refused:outcast-jid": 3 });
-    });
-    it("counts requests per domain and per requester since a time and prunes old ones", () => {
-      const store = get();
-      store.recordRequest("rogue.example", "eve@rogue.example", 100);
-      store.recordRequest("rogue.example", "eve@rogue.example", 200);
-      store.recordRequest("rogue.example", "joe@rogue.example", 200);
-      store.recordRequest("other.example", "eve@other.example", 200);
-      expect(store.countRequestsSince("rogue.example", 100)).toBe(3);
-      expect(store.countRequestsSince("rogue.example", 101)).toBe(2);
-      expect(store.countRequesterRequestsSince("eve@rogue.example", 100)).toBe(2);
-      expect(store.countRequesterRequestsSince("joe@rogue.example", 0)).toBe(1);
-      store.pruneRequests(150);
-      expect(store.countRequestsSince("rogue.example", 0)).toBe(2);
-      expect(store.countRequesterRequestsSince("eve@rogue.example", 0)).toBe(1);
-    });
-  });
-}
-
-function describeTransactions(get: () => PubsubStore): void {
-  describe("transactions", () => {
-    it("commits and returns the function's value", () => {
-      expect(get().transaction(() => publish(get(), "a").id)).toBe("a");
-      expect(get().countItems(REF)).toBe(1);
-    });
-    it("rolls back everything when the function throws", () => {
-      const store = get();
-      expect(() =>
-        store.transaction(() => {
-          publish(store, "a");
-          store.putSubscription(sub("bob@example"));
-          store.incrementCounter("x");
-          throw new Error("boom");
-        }),
-      ).toThrow("boom");
-      expect(store.countItems(REF)).toBe(0);
-      expect(store.listNodeSubscriptions(REF)).toEqual([]);
-      expect(store.getCounters()).toEqual({});
-    });
-    it("rolls back only a nested transaction whose throw is caught", () => {
-      const store = get();
-      store.transaction(() => {
-        publish(store, "outer");
-        try {
-          store.transaction(() => {
-            publish(store, "inner");
-            throw new Error("inner");
-          });
-        } catch {}
+    it("lists one entity's entries at a service by node", async () => {
+      await run(async (tx) => {
+        await seedNode(tx, OTHER);
+        await tx.setAffiliation(REF, "bob@example", "member");
+        await tx.setAffiliation(OTHER, "bob@example", "outcast");
       });
-      expect(ids(store.listItems(REF, {})?.items ?? [])).toEqual(["outer"]);
+      const entries = await run((tx) => tx.listAffiliationsOf(REF.service, "bob@example"));
+      expect(entries.map((e) => `${e.node}=${e.affiliation}`)).toEqual([
+        "other=outcast",
+        "urn:xmpp:microblog:0=member",
+      ]);
+    });
+  });
+}
+
+function describeCountersAndRequests(run: Run): void {
+  describe("counters and the request log", () => {
+    it("adds to named counters", async () => {
+      await run(async (tx) => {
+        await tx.incrementCounter("refused:outcast-jid");
+        await tx.incrementCounter("refused:outcast-jid", 2);
+      });
+      await run((tx) => tx.incrementCounter("other"));
+      expect(await run((tx) => tx.getCounters())).toEqual({ other: 1, "refused:outcast-jid": 3 });
+    });
+    it("counts requests per domain and per requester since a time and prunes old ones", async () => {
+      await run(async (tx) => {
+        await tx.recordRequest("rogue.example", "eve@rogue.example", 100);
+        await tx.recordRequest("rogue.example", "eve@rogue.example", 200);
+        await tx.recordRequest("rogue.example", "joe@rogue.example", 200);
+        await tx.recordRequest("other.example", "eve@other.example", 200);
+      });
+      await run(async (tx) => {
+        expect(await tx.countRequestsSince("rogue.example", 100)).toBe(3);
+        expect(await tx.countRequestsSince("rogue.example", 101)).toBe(2);
+        expect(await tx.countRequesterRequestsSince("eve@rogue.example", 100)).toBe(2);
+        expect(await tx.countRequesterRequestsSince("joe@rogue.example", 0)).toBe(1);
+      });
+      await run((tx) => tx.pruneRequests(150));
+      expect(await run((tx) => tx.countRequestsSince("rogue.example", 0))).toBe(2);
+      expect(await run((tx) => tx.countRequesterRequestsSince("eve@rogue.example", 0))).toBe(1);
     });
   });
 }
