@@ -1,7 +1,8 @@
 /**
  * Publish throughput and notification latency through a real Prosody (or ejabberd):
  * one publisher, S subscribers, N publishes awaited one by one, then N pipelined.
- * Usage: node dist/bench/publish-throughput.js [--server prosody|ejabberd] [--subscribers 10] [--publishes 500]
+ * Usage: node dist/bench/publish-throughput.js [--server prosody|ejabberd] [--store sqlite|postgres]
+ *   [--subscribers 10] [--publishes 500]
  * Loopback only; bounded by the counts given.
  */
 import { parseArgs } from "node:util";
@@ -9,7 +10,8 @@ import { NS_ATOM, NS_PUBSUB } from "../schemas/src/ns.js";
 import { type Element, xml } from "../schemas/src/xml.js";
 import { connectClient, type TestClient } from "../test/harness/client.js";
 import { spawnComponent } from "../test/harness/component.js";
-import { type ServerKind, startTestServer, tempDir } from "../test/harness/servers.js";
+import { type ServerKind, startTestServer } from "../test/harness/servers.js";
+import { type StoreKind, startTestStore } from "../test/harness/stores.js";
 
 const NODE = "urn:xmpp:microblog:0";
 const { values } = parseArgs({
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     server: { type: "string", default: "prosody" },
     subscribers: { type: "string", default: "10" },
     publishes: { type: "string", default: "500" },
+    store: { type: "string", default: "sqlite" },
   },
 });
 const S = Number(values.subscribers);
@@ -42,7 +45,8 @@ const pct = (sorted: number[], p: number) =>
 
 async function main(): Promise<void> {
   const server = await startTestServer(values.server as ServerKind);
-  const component = spawnComponent(server.componentArgs(`${tempDir("bench")}/warble.db`), {
+  const store = await startTestStore(values.store as StoreKind, "bench");
+  const component = spawnComponent(server.componentArgs(store.db), {
     WARBLE_SECRET: server.secret,
     WARBLE_LOG_LEVEL: "warn",
   });
@@ -117,6 +121,7 @@ async function main(): Promise<void> {
       console.log(
         JSON.stringify({
           server: values.server,
+          store: values.store,
           phase: label,
           subscribers: S,
           publishes: N,
@@ -138,6 +143,7 @@ async function main(): Promise<void> {
   } finally {
     await component.stop();
     await server.dispose();
+    await store.dispose();
   }
 }
 
