@@ -119,7 +119,7 @@ export class App {
     const { connection, log, config } = this;
     connection.on("stanza", (el: Element) => this.onStanza(el));
     connection.on("refused", (el: Element, kind: RefusalKind) => this.onRefused(el, kind));
-    connection.once("online", () => this.housekeep(() => this.service.enforceServicePolicy()));
+    connection.once("online", () => this.housekeep(() => this.enforceServicePolicy()));
     connection.on("online", () =>
       log.info({ domain: config.domain, service: config.service }, "ready"),
     );
@@ -128,6 +128,13 @@ export class App {
     const sweep = () => this.housekeep(() => this.service.expirePending());
     this.expiry = setInterval(sweep, Math.min(EXPIRY_SWEEP_MS, ttlMs / 2));
     this.expiry.unref();
+  }
+
+  /** The operator's lists may have changed since the last run: apply them to what is stored. */
+  private async enforceServicePolicy(): Promise<{ events: readonly BusEvent[] }> {
+    const { result, events } = await this.service.enforceServicePolicy();
+    if (result > 0) this.log.info({ ended: result }, "operator policy ended subscriptions");
+    return { events };
   }
 
   /** A job of the service's own (operator policy at start, expiry): its events go on the bus. */

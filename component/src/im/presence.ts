@@ -7,6 +7,7 @@
 import type { Logger } from "pino";
 import { entryText } from "../../../schemas/src/atom.js";
 import { type Element, parseXml, xml } from "../../../schemas/src/xml.js";
+import { PubsubError } from "../domain/errors.js";
 import type { SubscriptionChanged } from "../domain/events.js";
 import type { PubsubService } from "../domain/pubsub-service.js";
 import { MICROBLOG_NODE, type NodeRef } from "../domain/types.js";
@@ -61,8 +62,8 @@ export class PresenceFace {
 
   /**
    * A follow request. A repeated one while the request waits for the owner (clients resend
-   * unanswered ones, RFC 6121 §3.1.3) finds the pending subscription and leaves it pending: no
-   * answer, which would cancel the roster request. No node yet (the owner never posted): refused
+   * unanswered ones, RFC 6121 §3.1.3) is refused by the domain as pending-subscription, in the
+   * same one transaction: no answer, which would cancel the roster request. No node yet (the owner never posted): refused
    * like any subscribe, nothing is created on a stranger's request.
    */
   private async follow(a: Asked, log: Logger): Promise<Partial<Handled>> {
@@ -72,6 +73,8 @@ export class PresenceFace {
       const status = await this.status(a.ref, a.owner, a.jid);
       return { replies: [presence(a.ref.service, a.jid, "subscribed"), status], events };
     } catch (err) {
+      // Still waiting for the owner: the request stands, and a repeat gets no answer.
+      if (err instanceof PubsubError && err.pubsubCondition === "pending-subscription") return {};
       logRefusal(log, err);
       return { replies: [presence(a.ref.service, a.jid, "unsubscribed")] };
     }
