@@ -120,7 +120,8 @@ export interface PubsubStore {
    * result after the commit is durable. `fn` may be run again when the database asks for a
    * retry (a serialisation failure on PostgreSQL): it must do nothing but use `tx`, and what it
    * caused leaves only as its return value (ids and clocks read inside it are read again).
-   * `tx` is valid only while `fn` runs; a `transaction` call inside `fn` is refused; a `tx` call
+   * `tx` is valid only while `fn` runs; a `transaction` call inside `fn` would wait for itself
+   * (stores do not check: that costs every promise of the process an async hook); a `tx` call
    * that failed ends the transaction (PostgreSQL refuses every statement after it): let it throw.
    */
   transaction<T>(fn: (tx: PubsubTx) => Promise<T>): Promise<T>;

@@ -54,10 +54,16 @@ export class Notifier {
     private readonly log: Logger,
   ) {}
 
-  /** Deliver the events of committed use cases, after those queued before them. */
+  /**
+   * Deliver the events of committed use cases, after those queued before them. The order of a
+   * reply and its own notifications is the router's (the reply is sent first); waiting for the
+   * next turn of the event loop here is about priority: the replies of the requests already in
+   * hand (small, and what their senders wait for) go out before a fan-out (large) starts.
+   */
   notify(events: readonly BusEvent[]): void {
     if (events.length === 0) return;
     this.queue = this.queue
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(() => this.deliver(events))
       .catch((err: unknown) => this.log.error({ err }, "notification fan-out failed"));
   }

@@ -48,7 +48,7 @@ const maxItemsOf = (store: PubsubStore) =>
 
 describe("PostgresStore retries", () => {
   it("runs a transaction again after a serialisation failure of a concurrent update", async () => {
-    const store = await freshStore();
+    const store = await freshStore({ maxConcurrent: 2 });
     await store.transaction((tx) => seedNode(tx));
     let attempts = 0;
     let reads = 0;
@@ -69,6 +69,21 @@ describe("PostgresStore retries", () => {
     await Promise.all([bump(), bump()]);
     expect(attempts).toBe(3);
     expect(await maxItemsOf(store)).toBe(DEFAULT_MAX_ITEMS + 2);
+    await store.close();
+  });
+
+  it("runs one transaction of a process at a time by default, in the order they came", async () => {
+    const store = await freshStore();
+    const log: string[] = [];
+    const step = (n: number) =>
+      store.transaction(async (tx) => {
+        log.push(`${n} start`);
+        await tx.getNode(REF);
+        await new Promise((r) => setTimeout(r, 5));
+        log.push(`${n} end`);
+      });
+    await Promise.all([step(1), step(2), step(3)]);
+    expect(log).toEqual(["1 start", "1 end", "2 start", "2 end", "3 start", "3 end"]);
     await store.close();
   });
 

@@ -4,7 +4,6 @@
  * other, in call order) and copy-on-write: a transaction works on a copy of the state, which
  * replaces the state when its fn resolves and is dropped when it throws.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { bareJid as bareOf, domainOf } from "../../domain/jid.js";
 import type { PubsubStore, PubsubTx } from "../../domain/ports.js";
 import type {
@@ -64,13 +63,9 @@ export class MemoryStore implements PubsubStore {
   /** Settles when the last queued transaction has. */
   private tail: Promise<unknown> = Promise.resolve();
   private closing = false;
-  private readonly inside = new AsyncLocalStorage<MemoryStore>();
 
   transaction<T>(fn: (tx: PubsubTx) => Promise<T>): Promise<T> {
     if (this.closing) return Promise.reject(new Error("the store is closed"));
-    if (this.inside.getStore() === this) {
-      return Promise.reject(new Error("store.transaction() called inside a transaction"));
-    }
     const run = this.tail.then(() => this.runOne(fn));
     this.tail = run.catch(() => undefined);
     return run;
@@ -91,7 +86,7 @@ export class MemoryStore implements PubsubStore {
     const working = clone(this.state);
     const tx = this.createTx(working);
     try {
-      const value = await this.inside.run(this, () => fn(tx));
+      const value = await fn(tx);
       this.state = working;
       return value;
     } finally {

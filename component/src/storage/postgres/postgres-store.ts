@@ -6,7 +6,6 @@
  * jittered backoff (the port allows it: fn does nothing but use its tx). A transaction resolves
  * after COMMIT has returned, which with PostgreSQL's defaults is after the commit is on disk.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import pg from "pg";
 import type { PubsubStore, PubsubTx } from "../../domain/ports.js";
 import { DatabaseOpenError, DatabaseVersionError } from "../sqlite/migrations.js";
@@ -22,6 +21,13 @@ export interface PostgresStoreOptions {
   maxAttempts?: number;
   /** Clients in the pool (10). */
   poolSize?: number;
+  /**
+   * Transactions of this process running at once (1). Use cases of one busy node (every
+   * publish reads and trims its items) conflict under SERIALIZABLE: run concurrently they
+   * mostly fail and retry. One at a time per process, only other processes' transactions
+   * can conflict.
+   */
+  maxConcurrent?: number;
   /** Told about errors of idle clients (the server went away), which are otherwise dropped. */
   onIdleError?: (err: Error) => void;
 }
@@ -51,10 +57,12 @@ function backoffMs(attempt: number): number {
 
 export class PostgresStore implements PubsubStore {
   private readonly maxAttempts: number;
+  private readonly maxConcurrent: number;
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
   private readonly running = new Set<Promise<unknown>>();
   /** Set by close(): it settles when the pool has ended. */
   private closed: Promise<void> | undefined;
-  private readonly inside = new AsyncLocalStorage<PostgresStore>();
 
   /** The pool must reach a migrated database (PostgresStore.open does both). */
   constructor(
@@ -62,6 +70,7 @@ export class PostgresStore implements PubsubStore {
     options: PostgresStoreOptions = {},
   ) {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 10);
+    this.maxConcurrent = Math.max(1, options.maxConcurrent ?? 1);
     pool.on("error", (err) => options.onIdleError?.(err));
   }
 
@@ -101,10 +110,7 @@ export class PostgresStore implements PubsubStore {
 
   transaction<T>(fn: (tx: PubsubTx) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error("the store is closed"));
-    if (this.inside.getStore() === this) {
-      return Promise.reject(new Error("store.transaction() called inside a transaction"));
-    }
-    const work = this.withRetries(fn);
+    const work = this.inTurn(() => this.withRetries(fn));
     this.running.add(work);
     const forget = () => this.running.delete(work);
     work.then(forget, forget);
@@ -118,6 +124,21 @@ export class PostgresStore implements PubsubStore {
       await this.pool.end();
     })();
     return this.closed;
+  }
+
+  /** Run `job` once fewer than maxConcurrent transactions run, in the order they came. */
+  private async inTurn<T>(job: () => Promise<T>): Promise<T> {
+    // A finished job hands its slot straight to the next in line (active stays as it is).
+    if (this.active >= this.maxConcurrent)
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await job();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
   }
 
   private async withRetries<T>(fn: (tx: PubsubTx) => Promise<T>): Promise<T> {
@@ -139,7 +160,7 @@ export class PostgresStore implements PubsubStore {
     let broken: Error | undefined;
     try {
       await client.query("BEGIN ISOLATION LEVEL SERIALIZABLE");
-      const value = await this.inside.run(this, () => fn(tx));
+      const value = await fn(tx);
       tx.finish();
       await client.query("COMMIT");
       return value;

@@ -7,7 +7,6 @@
  * throws, and the job rejects with that error). A job is settled only after its COMMIT has
  * returned; with WAL and synchronous = FULL that is after the commit is on disk.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import type Database from "better-sqlite3";
 import type { PubsubStore, PubsubTx } from "../../domain/ports.js";
 import { openDatabase } from "./open-database.js";
@@ -35,8 +34,6 @@ export class SqliteStore implements PubsubStore {
   /** The running drain loop, if any. */
   private draining: Promise<void> | undefined;
   private closing = false;
-  /** Set while a job's fn runs, to refuse a transaction started from inside another. */
-  private readonly inside = new AsyncLocalStorage<SqliteStore>();
 
   /** `db` must be migrated (openDatabase does it); the store owns it from now on and closes it. */
   constructor(private readonly db: Database.Database) {
@@ -55,10 +52,6 @@ export class SqliteStore implements PubsubStore {
 
   transaction<T>(fn: (tx: PubsubTx) => Promise<T>): Promise<T> {
     if (this.closing) return Promise.reject(new Error("the store is closed"));
-    if (this.inside.getStore() === this) {
-      // Awaiting it would wait for the transaction we are in: a deadlock. Use the tx given.
-      return Promise.reject(new Error("store.transaction() called inside a transaction"));
-    }
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
       this.draining ??= this.drain();
@@ -94,7 +87,7 @@ export class SqliteStore implements PubsubStore {
     const tx = new SqliteTx(this.q);
     try {
       this.control.begin.run();
-      const value = await this.inside.run(this, () => job.fn(tx));
+      const value = await job.fn(tx);
       tx.finish();
       this.control.commit.run();
       return { ok: true, value };
