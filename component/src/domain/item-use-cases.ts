@@ -184,6 +184,13 @@ export interface GetItemsRequest {
   maxItems?: number;
   /** XEP-0059 paging. */
   rsm?: ItemQuery;
+  /**
+   * Payload bytes (UTF-8) of the answer at most, by ids or by page (with `rsm.maxBytes`, the
+   * smaller one): the store stops before the item that would bring the answer over it, and
+   * answers one item at least (see ItemStore). The page is only shorter: `count` and the RSM
+   * anchors keep their meaning.
+   */
+  maxBytes?: number;
 }
 
 export async function getItems(
@@ -194,8 +201,10 @@ export async function getItems(
 ): Promise<Outcome<ItemPage>> {
   const node = asView(await requireNode(ctx, ref));
   await check(ctx, "retrieve-items", node, actor);
+  const budgets = [req.maxBytes, req.rsm?.maxBytes].filter((b): b is number => b !== undefined);
+  const maxBytes = budgets.length > 0 ? Math.min(...budgets) : undefined;
   if (req.ids && req.ids.length > 0) {
-    const items = await ctx.tx.getItems(node, req.ids);
+    const items = await ctx.tx.getItems(node, req.ids, maxBytes === undefined ? {} : { maxBytes });
     return {
       result: { items, count: items.length, ...(items.length ? { firstIndex: 0 } : {}) },
       events: [],
@@ -207,6 +216,7 @@ export async function getItems(
   }
   const query: ItemQuery = { ...req.rsm };
   if (limits.length > 0) query.max = Math.min(...limits);
+  if (maxBytes !== undefined) query.maxBytes = maxBytes;
   const page = await ctx.tx.listItems(node, query);
   if (!page)
     throw new PubsubError("item-not-found", { text: "the paging anchor item does not exist" });

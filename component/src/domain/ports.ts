@@ -17,6 +17,7 @@ import type {
   Item,
   ItemPage,
   ItemQuery,
+  ItemReadOptions,
   NewItem,
   NodeConfig,
   NodeRecord,
@@ -41,9 +42,24 @@ export interface ItemStore {
    * gets a new `seq` (it becomes the newest) and keeps the original `createdAt`.
    */
   upsertItem(ref: NodeRef, item: NewItem): Promise<Item>;
-  /** Items with these ids, newest first; unknown ids are skipped. */
-  getItems(ref: NodeRef, ids: readonly string[]): Promise<Item[]>;
-  /** A page newest first; `undefined` when `after`/`before` names an unknown item. */
+  /**
+   * Items with these ids, newest first; unknown ids are skipped. With `maxBytes`, the newest of
+   * them until the next one would bring the UTF-8 bytes of the payloads returned over it, at
+   * least one; the payloads of the items left out are not read (or not kept) by the store.
+   */
+  getItems(ref: NodeRef, ids: readonly string[], options?: ItemReadOptions): Promise<Item[]>;
+  /**
+   * A page newest first; `undefined` when `after`/`before` names an unknown item.
+   *
+   * With `query.maxBytes` the page is the one without it, cut where the next item would bring
+   * the UTF-8 bytes of the payloads returned over maxBytes, but never below one item; the store
+   * does not read (or does not keep) the payloads of the items cut. The items kept are those
+   * next to the anchor: the newest of the page (cut on the older side) without an anchor and
+   * with `after`, the oldest of the page (cut on the newer side) with `before`, so that paging on
+   * from the page's `last` with `after` (or from its `first` with `before`) skips nothing.
+   * `count` and `firstIndex` keep their meaning: all items of the node, and the index of the
+   * page's first (newest) item returned.
+   */
   listItems(ref: NodeRef, query: ItemQuery): Promise<ItemPage | undefined>;
   /** The ids of the newest `max` items, newest first, without reading payloads (disco#items). */
   listItemIds(ref: NodeRef, max: number): Promise<string[]>;

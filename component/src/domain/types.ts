@@ -145,6 +145,18 @@ export interface ItemQuery {
   after?: string;
   /** Items newer than this id (the previous page); "" = the last page (the oldest items). */
   before?: string;
+  /**
+   * Payload bytes (UTF-8) of the page at most: the page is cut before the item that would bring
+   * it over, but always has one item when any is in range. The cut is on the side away from the
+   * anchor (see ItemStore.listItems), so `after`/`before` on the page's ends skip nothing.
+   */
+  maxBytes?: number;
+}
+
+/** Options of ItemStore.getItems. */
+export interface ItemReadOptions {
+  /** Payload bytes (UTF-8) at most, newest first, always at least one item (see ItemQuery). */
+  maxBytes?: number;
 }
 
 /** One page of items, newest first, with RSM `count` (all items) and the index of the first. */

@@ -33,6 +33,7 @@ export function describeStoreContract(
     describeItems(run);
     describeItemRemoval(run);
     describePaging(run);
+    describeByteBudget(run);
     describeSubscriptions(run);
     describeSubscriptionQueries(run);
     describeAffiliations(run);
@@ -217,6 +218,118 @@ function describePaging(run: Run): void {
       await run((tx) => publish(tx, "i2"));
       expect(await idsOf(2)).toEqual(["i2", "i5"]);
       expect(await idsOf(9, OTHER)).toEqual([]);
+    });
+  });
+}
+
+/**
+ * A payload of exactly `bytes` UTF-8 bytes, mostly two-byte characters (so that a store
+ * counting characters instead of bytes answers a different page).
+ */
+function sized(bytes: number): string {
+  const wrap = "<p></p>".length;
+  const wide = Math.floor((bytes - wrap) / 2);
+  const payload = `<p>${"é".repeat(wide)}${"x".repeat(bytes - wrap - 2 * wide)}</p>`;
+  expect(Buffer.byteLength(payload, "utf8")).toBe(bytes);
+  return payload;
+}
+
+function describeByteBudget(run: Run): void {
+  describe("paging within a byte budget (maxBytes)", () => {
+    /** i1 (oldest) … i5 (newest), 100 bytes each; i6, 500 bytes, only where a case adds it. */
+    beforeEach(() =>
+      run(async (tx) => {
+        for (const id of ["i1", "i2", "i3", "i4", "i5"]) {
+          await tx.upsertItem(REF, {
+            id,
+            payload: sized(100),
+            publisher: "alice@example",
+            createdAt: 10,
+            updatedAt: 10,
+          });
+        }
+      }),
+    );
+    const page = (q: Parameters<PubsubTx["listItems"]>[1]) => run((tx) => tx.listItems(REF, q));
+    const publishBig = () =>
+      run((tx) =>
+        tx.upsertItem(REF, {
+          id: "i6",
+          payload: sized(500),
+          publisher: "alice@example",
+          createdAt: 20,
+          updatedAt: 20,
+        }),
+      );
+
+    it("cuts the page before the item that would go over, with count and firstIndex", async () => {
+      const cut = await page({ maxBytes: 250 });
+      expect(ids(cut?.items)).toEqual(["i5", "i4"]);
+      expect(cut).toMatchObject({ count: 5, firstIndex: 0 });
+      expect(cut?.items[0]?.payload).toBe(sized(100));
+      expect(ids((await page({ max: 1, maxBytes: 1000 }))?.items)).toEqual(["i5"]);
+      expect(ids((await page({ maxBytes: 10_000 }))?.items)).toEqual([
+        "i5",
+        "i4",
+        "i3",
+        "i2",
+        "i1",
+      ]);
+    });
+    it("keeps an item that ends exactly at the budget, not one byte more", async () => {
+      expect(ids((await page({ maxBytes: 300 }))?.items)).toEqual(["i5", "i4", "i3"]);
+      expect(ids((await page({ maxBytes: 299 }))?.items)).toEqual(["i5", "i4"]);
+      expect(ids((await page({ maxBytes: 100 }))?.items)).toEqual(["i5"]);
+    });
+    it("answers one item at least, even one over the budget alone", async () => {
+      expect(ids((await page({ maxBytes: 50 }))?.items)).toEqual(["i5"]);
+      expect(ids((await page({ maxBytes: 0 }))?.items)).toEqual(["i5"]);
+      await publishBig();
+      const big = await page({ maxBytes: 250 });
+      expect(ids(big?.items)).toEqual(["i6"]);
+      expect(big).toMatchObject({ count: 6, firstIndex: 0 });
+      // The next page goes on after it, within the budget again.
+      expect(ids((await page({ after: "i6", maxBytes: 250 }))?.items)).toEqual(["i5", "i4"]);
+    });
+    it("pages forward with after: the cut drops the older end, the next page starts there", async () => {
+      const second = await page({ max: 3, after: "i4", maxBytes: 250 });
+      expect(ids(second?.items)).toEqual(["i3", "i2"]);
+      expect(second).toMatchObject({ count: 5, firstIndex: 2 });
+      expect(ids((await page({ max: 3, after: "i2", maxBytes: 250 }))?.items)).toEqual(["i1"]);
+      expect(await page({ after: "i1", maxBytes: 250 })).toEqual({ items: [], count: 5 });
+      expect(await page({ after: "nope", maxBytes: 250 })).toBeUndefined();
+    });
+    it("pages backward with before: the cut keeps the items next to the anchor", async () => {
+      const back = await page({ max: 3, before: "i1", maxBytes: 250 });
+      expect(ids(back?.items)).toEqual(["i3", "i2"]);
+      expect(back).toMatchObject({ count: 5, firstIndex: 2 });
+      const newer = await page({ max: 3, before: "i3", maxBytes: 250 });
+      expect(ids(newer?.items)).toEqual(["i5", "i4"]);
+      expect(newer?.firstIndex).toBe(0);
+      const last = await page({ max: 9, before: "", maxBytes: 250 });
+      expect(ids(last?.items)).toEqual(["i2", "i1"]);
+      expect(last).toMatchObject({ count: 5, firstIndex: 3 });
+      expect(ids((await page({ before: "i4", maxBytes: 0 }))?.items)).toEqual(["i5"]);
+      expect(await page({ before: "nope", maxBytes: 250 })).toBeUndefined();
+    });
+    it("answers max 0 with the count only, whatever the budget", async () => {
+      expect(await page({ max: 0, maxBytes: 1000 })).toEqual({ items: [], count: 5 });
+    });
+    it("reads items by id within the budget, newest first", async () => {
+      const byIds = (wanted: string[], maxBytes?: number) =>
+        run(async (tx) =>
+          ids(await tx.getItems(REF, wanted, maxBytes === undefined ? {} : { maxBytes })),
+        );
+      const wanted = ["i1", "zz", "i3", "i5"];
+      expect(await byIds(wanted)).toEqual(["i5", "i3", "i1"]);
+      expect(await byIds(wanted, 250)).toEqual(["i5", "i3"]);
+      expect(await byIds(wanted, 300)).toEqual(["i5", "i3", "i1"]);
+      expect(await byIds(wanted, 0)).toEqual(["i5"]);
+      expect(await byIds(["zz"], 250)).toEqual([]);
+      expect(await byIds([], 250)).toEqual([]);
+      await publishBig();
+      expect(await byIds(["i6", "i5"], 250)).toEqual(["i6"]);
+      expect(await byIds(["i4", "i5"], 250)).toEqual(["i5", "i4"]);
     });
   });
 }

@@ -24,35 +24,62 @@ export interface ItemsAnswer {
   rsm?: RsmResponse;
 }
 
+/** How the items request asked, for the RSM set of its answer. */
+export interface ItemsAsked {
+  /** The request had an RSM set (and was not by ids): the answer always has one. */
+  paged: boolean;
+  /**
+   * The most items the request asked for (max_items, RSM max or the number of ids), undefined
+   * when it set no limit: an answer with fewer items while more exist gets an RSM set.
+   */
+  wanted?: number;
+  /** The page was asked with `before` (it ends at its anchor): a cut keeps its oldest items. */
+  backward?: boolean;
+}
+
 /**
- * Trim the page to the byte budget (never below one item). The RSM set is added when the request
- * paged, or when the service answered with fewer items than asked: the byte budget cut the page,
- * or the service chose the page size (`serviceLimited`: a request without any limit got the
- * default page, one asking for more than MAX_PAGE_SIZE got that many) and more items exist.
+ * The answer to the page, trimmed to the byte budget (never below one item): the store was
+ * asked with maxBytes = PAGE_BYTE_BUDGET and cut the page already, so this trims nothing
+ * normally and is a safety net (payload bytes counted differently by a store, a store without
+ * the budget). It cuts on the same side as a store does: away from the anchor.
+ *
+ * The RSM set is added when the request paged, or when the answer has fewer items than the
+ * request asked for (or than the service's default page, when it asked for no number) and more
+ * exist: the byte budget cut the page (in the store or here), or the service chose the page
+ * size (MAX_PAGE_SIZE for a request asking for more). Its <last/> and <count/> let the client
+ * go on with <after/>, since the cut dropped the items after <last/> only.
  */
-export function itemsAnswer(
-  page: ItemPage,
-  how: { paged: boolean; serviceLimited: boolean },
-): ItemsAnswer {
-  const kept: ItemPage["items"] = [];
-  let bytes = 0;
-  for (const item of page.items) {
-    bytes += Buffer.byteLength(item.payload, "utf8");
-    if (kept.length > 0 && bytes > PAGE_BYTE_BUDGET) break;
-    kept.push(item);
-  }
+export function itemsAnswer(page: ItemPage, how: ItemsAsked): ItemsAnswer {
+  const kept = trimToBudget(page.items, how.backward === true);
   const items = kept.map((i) => ({ id: i.id, payload: parseXml(i.payload) }));
-  const budgetCut = kept.length < page.items.length;
-  const serviceCut = how.serviceLimited && page.count > page.items.length;
-  if (!how.paged && !budgetCut && !serviceCut) return { items };
+  const dropped = page.items.length - kept.length;
+  const wanted = how.wanted ?? Number.POSITIVE_INFINITY;
+  const short = kept.length < wanted && page.count > kept.length;
+  if (!how.paged && !short) return { items };
   const rsm: RsmResponse = {};
   const first = kept[0];
   const last = kept[kept.length - 1];
   if (first && last) {
     rsm.first = first.id;
-    if (page.firstIndex !== undefined) rsm.firstIndex = page.firstIndex;
+    // A backward page trimmed here lost its newest items: its first index moved by as many.
+    if (page.firstIndex !== undefined)
+      rsm.firstIndex = page.firstIndex + (how.backward ? dropped : 0);
     rsm.last = last.id;
   }
   rsm.count = page.count;
   return { items, rsm };
+}
+
+/** The items within PAGE_BYTE_BUDGET, at least one: the newest ones, or the oldest (backward). */
+function trimToBudget(items: ItemPage["items"], backward: boolean): ItemPage["items"] {
+  const order = backward ? [...items].reverse() : items;
+  let n = 0;
+  let bytes = 0;
+  for (const item of order) {
+    bytes += Buffer.byteLength(item.payload, "utf8");
+    if (n > 0 && bytes > PAGE_BYTE_BUDGET) break;
+    n++;
+  }
+  if (n === items.length) return items;
+  return backward ? items.slice(items.length - n) : items.slice(0, n);
 }

@@ -15,7 +15,7 @@ import { PubsubError } from "../../domain/errors.js";
 import type { ItemQuery, Subscription } from "../../domain/types.js";
 import { StanzaError } from "../stanza-error.js";
 import { microblogRef, type PubsubHandler } from "./context.js";
-import { DEFAULT_PAGE_SIZE, itemsAnswer, MAX_PAGE_SIZE } from "./items-result.js";
+import { DEFAULT_PAGE_SIZE, itemsAnswer, MAX_PAGE_SIZE, PAGE_BYTE_BUDGET } from "./items-result.js";
 import { optionsToForm, readOptionsForm } from "./options-form.js";
 
 export function subscriptionInfo(sub: Subscription): SubscriptionInfo {
@@ -24,9 +24,10 @@ export function subscriptionInfo(sub: Subscription): SubscriptionInfo {
 
 /**
  * §6.5 items: all (a default page), by id, the newest max_items, or an RSM page; newest first.
- * The store is asked for one answer's worth at most (MAX_PAGE_SIZE items, or ids): a larger
- * max_items or RSM max gets that many, with an RSM set whose <last/> and <count/> let the client
- * page on with <after/>.
+ * The store is asked for one answer's worth at most: MAX_PAGE_SIZE items (or ids), and
+ * PAGE_BYTE_BUDGET payload bytes, so that it reads no payload the answer would drop. A larger
+ * max_items or RSM max, or a page cut by the byte budget, gets an RSM set whose <last/> and
+ * <count/> let the client page on with <after/>.
  */
 export const retrieveItems: PubsubHandler<"items"> = async (call, request, deps) => {
   const ref = microblogRef(call, request.node);
@@ -39,17 +40,23 @@ export const retrieveItems: PubsubHandler<"items"> = async (call, request, deps)
   }
   const byIds = request.itemIds.length > 0;
   const asked = [request.maxItems, set?.max].filter((m): m is number => m !== undefined);
-  const wanted = asked.length === 0 ? DEFAULT_PAGE_SIZE : Math.min(...asked);
-  const serviceLimited = !byIds && (asked.length === 0 || wanted > MAX_PAGE_SIZE);
   const rsm: ItemQuery = {};
-  if (!byIds) rsm.max = Math.min(wanted, MAX_PAGE_SIZE);
+  if (!byIds)
+    rsm.max = Math.min(asked.length === 0 ? DEFAULT_PAGE_SIZE : Math.min(...asked), MAX_PAGE_SIZE);
   if (set?.after !== undefined) rsm.after = set.after;
   if (set?.before !== undefined) rsm.before = set.before;
+  const ids = request.itemIds.slice(0, MAX_PAGE_SIZE);
   const { result } = await deps.service.getItems(call.actor, ref, {
-    ...(byIds ? { ids: request.itemIds.slice(0, MAX_PAGE_SIZE) } : {}),
+    ...(byIds ? { ids } : {}),
     rsm,
+    maxBytes: PAGE_BYTE_BUDGET,
   });
-  const answer = itemsAnswer(result, { paged: set !== undefined && !byIds, serviceLimited });
+  const wanted = byIds ? ids.length : asked.length === 0 ? undefined : Math.min(...asked);
+  const answer = itemsAnswer(result, {
+    paged: set !== undefined && !byIds,
+    ...(wanted !== undefined ? { wanted } : {}),
+    backward: !byIds && rsm.before !== undefined,
+  });
   return buildItemsResult({ node: ref.node, ...answer });
 };
 

@@ -12,13 +12,14 @@ import type {
   Item,
   ItemPage,
   ItemQuery,
+  ItemReadOptions,
   NewItem,
   NodeConfig,
   NodeRecord,
   NodeRef,
   Subscription,
 } from "../../domain/types.js";
-import { pageNewestFirst } from "../paging.js";
+import { newestWithin, pageNewestFirst } from "../paging.js";
 
 /** Everything the memory store holds. */
 export interface MemoryState {
@@ -148,10 +149,13 @@ export class MemoryTx implements PubsubTx {
     items.set(item.id, stored);
     return clone(stored);
   }
-  async getItems(ref: NodeRef, ids: readonly string[]): Promise<Item[]> {
-    return this.newestFirst(ref)
-      .filter((i) => ids.includes(i.id))
-      .map(clone);
+  async getItems(
+    ref: NodeRef,
+    ids: readonly string[],
+    options: ItemReadOptions = {},
+  ): Promise<Item[]> {
+    const found = this.newestFirst(ref).filter((i) => ids.includes(i.id));
+    return newestWithin(found, options.maxBytes).map(clone);
   }
   async listItems(ref: NodeRef, query: ItemQuery): Promise<ItemPage | undefined> {
     const page = pageNewestFirst(this.newestFirst(ref), query);

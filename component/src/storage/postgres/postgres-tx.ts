@@ -12,6 +12,7 @@ import type {
   Item,
   ItemPage,
   ItemQuery,
+  ItemReadOptions,
   NewItem,
   NodeConfig,
   NodeRecord,
@@ -143,9 +144,17 @@ export class PostgresTx implements PubsubTx {
     if (!row) throw new Error("the item upsert returned no row");
     return { ...item, createdAt: row.created, seq: row.seq };
   }
-  async getItems(ref: NodeRef, ids: readonly string[]): Promise<Item[]> {
+  async getItems(
+    ref: NodeRef,
+    ids: readonly string[],
+    options: ItemReadOptions = {},
+  ): Promise<Item[]> {
     if (ids.length === 0) return [];
-    const rows = await this.rows<ItemRow>("getItemsByIds", [ref.service, ref.node, [...ids]]);
+    const values = [ref.service, ref.node, [...ids]];
+    const rows =
+      options.maxBytes === undefined
+        ? await this.rows<ItemRow>("getItemsByIds", values)
+        : await this.rows<ItemRow>("getItemsByIdsWithin", [...values, options.maxBytes]);
     return rows.map(toItem);
   }
   async listItems(ref: NodeRef, query: ItemQuery): Promise<ItemPage | undefined> {
@@ -161,21 +170,30 @@ export class PostgresTx implements PubsubTx {
     if (!first) return { items: [], count };
     return { items: rows.map(toItem), count, firstIndex: counts?.newer ?? 0 };
   }
-  /** The rows of one page, newest first; undefined for an unknown anchor. */
+  /**
+   * The rows of one page, newest first; undefined for an unknown anchor. With a byte budget, one
+   * statement reads the page's payload sizes and then the payloads of the rows kept only (from
+   * the anchor outwards: newest first, or oldest first for `before`).
+   */
   private async pageRows(ref: NodeRef, query: ItemQuery): Promise<ItemRow[] | undefined> {
     const at = [ref.service, ref.node];
     const max = query.max ?? null;
+    const budget = query.maxBytes;
+    const page = (name: "listNewest" | "listOlder" | "listNewerAscending", values: unknown[]) =>
+      budget === undefined
+        ? this.rows<ItemRow>(name, values)
+        : this.rows<ItemRow>(`${name}Within` as const, [...values, budget]);
     if (query.after !== undefined) {
       const anchor = await this.seqOf(ref, query.after);
       if (anchor === undefined) return undefined;
-      return this.rows<ItemRow>("listOlder", [...at, anchor, max]);
+      return page("listOlder", [...at, anchor, max]);
     }
     if (query.before !== undefined) {
       const anchor = query.before === "" ? 0 : await this.seqOf(ref, query.before);
       if (anchor === undefined) return undefined;
-      return (await this.rows<ItemRow>("listNewerAscending", [...at, anchor, max])).reverse();
+      return (await page("listNewerAscending", [...at, anchor, max])).reverse();
     }
-    return this.rows<ItemRow>("listNewest", [...at, max]);
+    return page("listNewest", [...at, max]);
   }
   private async seqOf(ref: NodeRef, id: string): Promise<number | undefined> {
     const [row] = await this.rows<{ seq: number }>("getItemSeq", [ref.service, ref.node, id]);

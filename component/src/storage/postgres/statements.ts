@@ -8,6 +8,24 @@ const NODE_COLS = "service, node, owner, config, created";
 const AFF_COLS = "service, node, entity, affiliation";
 const AT_NODE = "service = $1 AND node = $2";
 
+/**
+ * The items of `head` (a query of `seq, bytes` rows: the page without its payloads, bytes =
+ * octet_length(payload), read from the TOAST header without detoasting), in `order`, until the
+ * next one would bring the running sum of bytes over the budget `budget` (at least one): one
+ * statement that reads only the payloads kept.
+ */
+const withinBudget = (head: string, order: "ASC" | "DESC", budget: string) => `
+  WITH head AS (${head}),
+  kept AS (
+    SELECT seq FROM (
+      SELECT seq, ROW_NUMBER() OVER w AS n, SUM(bytes) OVER w AS total FROM head
+      WINDOW w AS (ORDER BY seq ${order} ROWS UNBOUNDED PRECEDING)
+    ) AS running
+    WHERE n = 1 OR total <= ${budget}
+  )
+  SELECT ${ITEM_COLS} FROM items WHERE seq = ANY (ARRAY(SELECT seq FROM kept)) ORDER BY seq ${order}`;
+const HEAD_COLS = "seq, octet_length(payload) AS bytes";
+
 export const SQL = {
   getNode: `SELECT ${NODE_COLS} FROM nodes WHERE ${AT_NODE}`,
   insertNode: `INSERT INTO nodes (${NODE_COLS}) VALUES ($1, $2, $3, $4, $5)`,
@@ -30,6 +48,27 @@ export const SQL = {
   listNewestIds: `SELECT item_id FROM items WHERE ${AT_NODE} ORDER BY seq DESC LIMIT $3`,
   listOlder: `SELECT ${ITEM_COLS} FROM items WHERE ${AT_NODE} AND seq < $3 ORDER BY seq DESC LIMIT $4`,
   listNewerAscending: `SELECT ${ITEM_COLS} FROM items WHERE ${AT_NODE} AND seq > $3 ORDER BY seq ASC LIMIT $4`,
+  // The same within a payload byte budget (the last parameter; see withinBudget).
+  getItemsByIdsWithin: withinBudget(
+    `SELECT ${HEAD_COLS} FROM items WHERE ${AT_NODE} AND item_id = ANY ($3::text[])`,
+    "DESC",
+    "$4",
+  ),
+  listNewestWithin: withinBudget(
+    `SELECT ${HEAD_COLS} FROM items WHERE ${AT_NODE} ORDER BY seq DESC LIMIT $3`,
+    "DESC",
+    "$4",
+  ),
+  listOlderWithin: withinBudget(
+    `SELECT ${HEAD_COLS} FROM items WHERE ${AT_NODE} AND seq < $3 ORDER BY seq DESC LIMIT $4`,
+    "DESC",
+    "$5",
+  ),
+  listNewerAscendingWithin: withinBudget(
+    `SELECT ${HEAD_COLS} FROM items WHERE ${AT_NODE} AND seq > $3 ORDER BY seq ASC LIMIT $4`,
+    "ASC",
+    "$5",
+  ),
   countItems: `SELECT COUNT(*) AS n FROM items WHERE ${AT_NODE}`,
   countAndNewer: `SELECT COUNT(*) AS n, COUNT(*) FILTER (WHERE seq > $3) AS newer FROM items WHERE ${AT_NODE}`,
   deleteItems: `DELETE FROM items WHERE ${AT_NODE} AND item_id = ANY ($3::text[]) RETURNING item_id`,
