@@ -89,8 +89,8 @@ export class App {
     readonly store: PubsubStore,
     readonly service: PubsubService,
     readonly connection: ComponentConnection,
+    addresses: Addresses,
   ) {
-    const addresses = new Addresses(config.domain, config.usersDomains);
     const send = (el: Element) => connection.send(el);
     this.bus = new EventBus(log);
     this.notifier = new Notifier(connection, addresses, log);
@@ -105,7 +105,8 @@ export class App {
     const store = await openStore(config.db, log);
     const addresses = new Addresses(config.domain, config.usersDomains);
     const service = createPubsubService(config, store, addresses);
-    const app = new App(config, log, store, service, createConnection(config, log, service));
+    const connection = createConnection(config, log, service);
+    const app = new App(config, log, store, service, connection, addresses);
     app.listen();
     return app;
   }

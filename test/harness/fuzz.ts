@@ -24,6 +24,7 @@
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import fc from "fast-check";
+import { ERROR_TYPE_BY_CONDITION } from "../../schemas/src/errors.js";
 import {
   NS_ATOM,
   NS_COMMANDS,
@@ -1776,31 +1777,7 @@ export async function startFuzzWorld(kind: ServerKind): Promise<FuzzWorld> {
 // ───────────────────────────── checking ─────────────────────────────
 
 /** RFC 6120 §8.3.3 (and payment-required, which XEP-0060 still uses from RFC 3920). */
-const DEFINED_CONDITIONS = new Set([
-  "bad-request",
-  "conflict",
-  "feature-not-implemented",
-  "forbidden",
-  "gone",
-  "internal-server-error",
-  "item-not-found",
-  "jid-malformed",
-  "not-acceptable",
-  "not-allowed",
-  "not-authorized",
-  "payment-required",
-  "policy-violation",
-  "recipient-unavailable",
-  "redirect",
-  "registration-required",
-  "remote-server-not-found",
-  "remote-server-timeout",
-  "resource-constraint",
-  "service-unavailable",
-  "subscription-required",
-  "undefined-condition",
-  "unexpected-request",
-]);
+const DEFINED_CONDITIONS = new Set<string>(Object.keys(ERROR_TYPE_BY_CONDITION));
 const ERROR_TYPES = new Set(["auth", "cancel", "continue", "modify", "wait"]);
 
 /** Component log lines that mean its stream was cut or reset. */

@@ -19,59 +19,14 @@ import type {
   NodeRef,
   Subscription,
 } from "../../domain/types.js";
+import * as Rows from "../rows.js";
+import { type Count, type ItemRow, toItem } from "../rows.js";
 import { SQL, type StatementName } from "./statements.js";
 
 // BIGINT columns and COUNT(*) arrive as numbers (the pool's type parser); JSONB as objects.
-interface NodeRow {
-  service: string;
-  node: string;
-  owner: string;
-  config: NodeConfig;
-  created: number;
-}
-interface ItemRow {
-  seq: number;
-  item_id: string;
-  payload: string;
-  publisher: string;
-  created: number;
-  updated: number;
-}
-interface SubRow {
-  service: string;
-  node: string;
-  jid: string;
-  subid: string;
-  state: Subscription["state"];
-  created: number;
-  options: Record<string, string> | null;
-}
-type Count = { n: number };
-
-const toNode = (r: NodeRow): NodeRecord => ({
-  service: r.service,
-  node: r.node,
-  owner: r.owner,
-  config: r.config,
-  createdAt: r.created,
-});
-const toItem = (r: ItemRow): Item => ({
-  id: r.item_id,
-  payload: r.payload,
-  publisher: r.publisher,
-  createdAt: r.created,
-  updatedAt: r.updated,
-  seq: r.seq,
-});
-const toSub = (r: SubRow): Subscription => ({
-  service: r.service,
-  node: r.node,
-  jid: r.jid,
-  subid: r.subid,
-  state: r.state,
-  createdAt: r.created,
-  ...(r.options === null ? {} : { options: r.options }),
-});
+type NodeRow = Rows.NodeRow<NodeConfig>;
+type SubRow = Rows.SubRow<Record<string, string>>;
+const { toNode, toSub } = Rows.rowMappers((column: unknown) => column);
 
 /** One attempt of one transaction on PostgreSQL. */
 export class PostgresTx implements PubsubTx {

@@ -20,64 +20,20 @@ import type {
   NodeRef,
   Subscription,
 } from "../../domain/types.js";
+import * as Rows from "../rows.js";
+import { type Count, type ItemRow, toItem } from "../rows.js";
 import type { Statements } from "./statements.js";
 
-interface NodeRow {
-  service: string;
-  node: string;
-  owner: string;
-  config: string;
-  created: number;
-}
-interface ItemRow {
-  seq: number;
-  item_id: string;
-  payload: string;
-  publisher: string;
-  created: number;
-  updated: number;
-}
-interface SubRow {
-  service: string;
-  node: string;
-  jid: string;
-  subid: string;
-  state: Subscription["state"];
-  created: number;
-  options: string | null;
-}
+type NodeRow = Rows.NodeRow<string>;
+type SubRow = Rows.SubRow<string>;
 interface AffRow {
   service: string;
   node: string;
   entity: string;
   affiliation: Affiliation;
 }
-type Count = { n: number };
 
-const toNode = (r: NodeRow): NodeRecord => ({
-  service: r.service,
-  node: r.node,
-  owner: r.owner,
-  config: JSON.parse(r.config) as NodeConfig,
-  createdAt: r.created,
-});
-const toItem = (r: ItemRow): Item => ({
-  id: r.item_id,
-  payload: r.payload,
-  publisher: r.publisher,
-  createdAt: r.created,
-  updatedAt: r.updated,
-  seq: r.seq,
-});
-const toSub = (r: SubRow): Subscription => ({
-  service: r.service,
-  node: r.node,
-  jid: r.jid,
-  subid: r.subid,
-  state: r.state,
-  createdAt: r.created,
-  ...(r.options === null ? {} : { options: JSON.parse(r.options) as Record<string, string> }),
-});
+const { toNode, toSub } = Rows.rowMappers((column: string) => JSON.parse(column));
 const toAff = (r: AffRow): AffiliationEntry => ({ ...r });
 
 /**
