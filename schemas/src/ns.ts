@@ -22,4 +22,5 @@ export const NS_THREADING = "http://purl.org/syndication/thread/1.0";
 export const NS_MICROBLOG = "urn:xmpp:microblog:0";
 export const NS_MAM = "urn:xmpp:mam:2";
 export const NS_DELAY = "urn:xmpp:delay";
+export const NS_FORWARD = "urn:xmpp:forward:0";
 export const NS_COMPONENT = "jabber:component:accept";
