@@ -1,9 +1,17 @@
 import type { Logger } from "pino";
+import { buildWarbleInfoForm } from "../../schemas/src/microblog-disco.js";
+import { NS_MICROBLOG } from "../../schemas/src/ns.js";
 import type { Element } from "../../schemas/src/xml.js";
 import type { Config } from "./config.js";
+import { domainOf } from "./domain/jid.js";
 import type { PubsubStore } from "./domain/ports.js";
 import { PubsubService } from "./domain/pubsub-service.js";
+import { TimelineService } from "./domain/timeline-service.js";
+import { DEFAULT_TIMELINE_LIMITS } from "./domain/timeline-use-cases.js";
+import { Delivery } from "./federation/delivery.js";
+import { FollowClient } from "./federation/follow-client.js";
 import { IqCaller } from "./federation/iq-caller.js";
+import { MicroblogLocator } from "./federation/microblog-locator.js";
 import { accountCommands, getPendingCommand } from "./im/account-commands.js";
 import { AdhocCommands } from "./im/adhoc.js";
 import { registerAuthorizationAnswers } from "./im/authorization-answers.js";
@@ -18,14 +26,51 @@ import { registerPubsub } from "./protocol/pubsub/register-pubsub.js";
 import { refusedStanzaReply } from "./protocol/refused-stanza.js";
 import { StanzaRouter } from "./protocol/router.js";
 import { DEFAULT_STANZA_LIMITS, type RefusalKind } from "./protocol/stanza-parser.js";
+import { registerMam } from "./protocol/timeline/mam-handler.js";
+import { Relay } from "./protocol/timeline/relay.js";
+import { registerTimelineEvents } from "./protocol/timeline/timeline-events.js";
 import { openStore } from "./storage/open-store.js";
 
 /** How often pending follow requests are checked for expiry (at most). */
 const EXPIRY_SWEEP_MS = 60_000;
 
 /** Config limits → the domain's AbuseLimits (only those set; the rest keep the defaults). */
-function domainLimits({ pendingExpirySeconds, ...counts }: Config["limits"]) {
+function domainLimits(limits: Config["limits"]) {
+  const { pendingExpirySeconds, ...rest } = limits;
+  const counts = {
+    ...pick(rest, "maxPendingPerDomainPerNode", "maxPendingPerDomainPerNode"),
+    ...pick(rest, "maxRequestsPerDomainPerMinute", "maxRequestsPerDomainPerMinute"),
+    ...pick(rest, "maxRequestsPerRequesterPerMinute", "maxRequestsPerRequesterPerMinute"),
+    ...pick(rest, "maxPendingPerNode", "maxPendingPerNode"),
+  };
   return pendingExpirySeconds ? { ...counts, pendingTtlMs: pendingExpirySeconds * 1000 } : counts;
+}
+
+/** `{ [to]: limits[from] }` when it is set, else nothing (the default stays). */
+function pick<K extends keyof Config["limits"], T extends string>(
+  limits: Config["limits"],
+  from: K,
+  to: T,
+  scale = 1,
+): Partial<Record<T, number>> {
+  const v = limits[from];
+  return v === undefined ? {} : ({ [to]: v * scale } as Partial<Record<T, number>>);
+}
+
+function timelineLimits(limits: Config["limits"]) {
+  return {
+    ...pick(limits, "maxFollowsPerUser", "maxFollows"),
+    ...pick(limits, "maxTimelineEntries", "maxTimelineEntries"),
+    ...pick(limits, "backfillItems", "backfill"),
+  };
+}
+
+function retryPolicy(limits: Config["limits"]) {
+  return {
+    ...pick(limits, "retryFirstSeconds", "firstDelayMs", 1000),
+    ...pick(limits, "retryMaxSeconds", "maxDelayMs", 1000),
+    ...pick(limits, "retryDeadlineSeconds", "deadlineMs", 1000),
+  };
 }
 
 function createPubsubService(config: Config, store: PubsubStore, addresses: Addresses) {
@@ -38,6 +83,7 @@ function createPubsubService(config: Config, store: PubsubStore, addresses: Addr
       allowedDomains: config.allowDomains,
     },
     limits: domainLimits(config.limits),
+    timeline: timelineLimits(config.limits),
   });
 }
 
@@ -54,12 +100,14 @@ function createConnection(config: Config, log: Logger, service: PubsubService) {
 function wireFaces(app: {
   config: Config;
   service: PubsubService;
+  timeline: TimelineService;
+  follows: FollowClient;
   addresses: Addresses;
   router: StanzaRouter;
   bus: EventBus;
   send: (el: Element) => void;
 }) {
-  const { config, service: pubsub, addresses, router, bus } = app;
+  const { config, service: pubsub, timeline, follows, addresses, router, bus } = app;
   const presence = new PresenceFace({ pubsub, addresses, send: app.send });
   presence.register(router);
   registerAuthorizationAnswers(router, { pubsub, addresses });
@@ -69,8 +117,22 @@ function wireFaces(app: {
   );
   commands.register(router);
   registerPubsub(router, { service: pubsub, addresses, limits: config });
-  registerDiscovery(router, addresses, [pubsubDisco(pubsub), commands]);
+  registerTimelineEvents(router, {
+    timeline,
+    addresses,
+    backfill: (user, ref) => {
+      follows.backfill(user, ref).catch(() => {});
+    },
+  });
+  const mam = registerMam(router, { timeline, addresses });
+  const microblogs = {
+    serviceFeatures: [NS_MICROBLOG],
+    serviceExtensions: [buildWarbleInfoForm(config.usersDomains)],
+  };
+  registerDiscovery(router, addresses, [pubsubDisco(pubsub), commands, mam, microblogs]);
+  const relay = new Relay(addresses, app.send);
   bus.subscribe((events) => presence.onEvents(events));
+  bus.subscribe((events) => relay.onEvents(events));
 }
 
 /** The running service: store, connection, the dispatch table and the event bus between them. */
@@ -82,6 +144,9 @@ export class App {
   readonly bus: EventBus;
   readonly notifier: Notifier;
   readonly caller: IqCaller;
+  readonly timeline: TimelineService;
+  readonly delivery: Delivery;
+  readonly follows: FollowClient;
 
   private constructor(
     readonly config: Config,
@@ -93,11 +158,51 @@ export class App {
   ) {
     const send = (el: Element) => connection.send(el);
     this.bus = new EventBus(log);
-    this.notifier = new Notifier(connection, addresses, log);
+    this.timeline = new TimelineService(service, retryPolicy(config.limits));
+    const publish = (events: readonly BusEvent[]) => this.bus.publish(events);
+    this.delivery = new Delivery({
+      sink: connection,
+      timeline: this.timeline,
+      addresses,
+      log,
+      publish,
+      ...(config.limits.deliveryQuietSeconds
+        ? { quietMs: config.limits.deliveryQuietSeconds * 1000 }
+        : {}),
+    });
+    this.notifier = new Notifier(this.delivery, addresses, log);
     this.bus.subscribe((events) => this.notifier.notify(events));
     this.caller = new IqCaller({ send });
     this.router.onResponses(this.caller);
-    wireFaces({ config, service, addresses, router: this.router, bus: this.bus, send });
+    this.router.onErrors((el) => this.track(this.delivery.onBounce(el)));
+    this.follows = this.createFollowClient(addresses, publish);
+    wireFaces({
+      config,
+      service,
+      timeline: this.timeline,
+      follows: this.follows,
+      addresses,
+      router: this.router,
+      bus: this.bus,
+      send,
+    });
+  }
+
+  private createFollowClient(addresses: Addresses, publish: (e: readonly BusEvent[]) => void) {
+    const { config, caller } = this;
+    const locator = new MicroblogLocator({
+      addresses,
+      ask: (to, query) => caller.request("get", config.domain, to, query, 10_000),
+    });
+    return new FollowClient({
+      timeline: this.timeline,
+      caller,
+      locator,
+      addresses,
+      log: this.log,
+      publish,
+      backfill: config.limits.backfillItems ?? DEFAULT_TIMELINE_LIMITS.backfill,
+    });
   }
 
   /** Open the store and wire the handlers; nothing is connected yet (see run()). */
@@ -107,6 +212,7 @@ export class App {
     const service = createPubsubService(config, store, addresses);
     const connection = createConnection(config, log, service);
     const app = new App(config, log, store, service, connection, addresses);
+    await app.delivery.start();
     app.listen();
     return app;
   }
@@ -121,6 +227,9 @@ export class App {
     connection.on("stanza", (el: Element) => this.onStanza(el));
     connection.on("refused", (el: Element, kind: RefusalKind) => this.onRefused(el, kind));
     connection.once("online", () => this.housekeep(() => this.enforceServicePolicy()));
+    // Components have no stream management: what was in flight when the connection dropped
+    // is lost both ways, so every (re)connection catches up on the followed nodes.
+    connection.on("online", () => this.track(this.follows.catchUp()));
     connection.on("online", () =>
       log.info({ domain: config.domain, service: config.service }, "ready"),
     );
@@ -146,6 +255,7 @@ export class App {
   /** Every stanza: route it, send what it produced, then hand its events to the bus. */
   private onStanza(el: Element): void {
     if (!this.accepting) return;
+    this.sawDomainOf(el);
     const log = this.log.child({ from: el.attrs.from, to: el.attrs.to, id: el.attrs.id });
     this.track(
       this.router.route(el, log).then(({ replies, events }) => {
@@ -153,6 +263,14 @@ export class App {
         this.bus.publish(events);
       }),
     );
+  }
+
+  /** Any stanza but a bounce shows its domain is reachable: retries and catch-up there start. */
+  private sawDomainOf(el: Element): void {
+    if (el.attrs.type === "error" || !el.attrs.from) return;
+    const domain = domainOf(el.attrs.from).toLowerCase();
+    this.delivery.sawDomain(domain);
+    this.follows.sawDomain(domain);
   }
 
   /** A stanza over the parser's depth or size limit: answered (IQs), logged and counted. */
@@ -175,8 +293,10 @@ export class App {
   async stop(): Promise<void> {
     this.accepting = false;
     clearInterval(this.expiry);
-    await Promise.allSettled([...this.inFlight]);
+    this.delivery.stop();
     this.caller.cancelAll("the component is stopping");
+    await Promise.allSettled([...this.inFlight]);
+    await this.delivery.idle();
     // A server that stops reading must not hold the shutdown forever.
     await Promise.race([this.notifier.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
     await this.connection.stop();

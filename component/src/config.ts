@@ -28,6 +28,15 @@ export interface Config {
     maxRequestsPerRequesterPerMinute?: number;
     maxPendingPerNode?: number;
     pendingExpirySeconds?: number;
+    /** Following and timelines (defaults: DEFAULT_TIMELINE_LIMITS). */
+    maxFollowsPerUser?: number;
+    maxTimelineEntries?: number;
+    backfillItems?: number;
+    /** Store-and-forward (defaults: DEFAULT_RETRY_POLICY, 120 s quiet). */
+    retryFirstSeconds?: number;
+    retryMaxSeconds?: number;
+    retryDeadlineSeconds?: number;
+    deliveryQuietSeconds?: number;
   };
 }
 
@@ -59,7 +68,9 @@ export const USAGE = `Usage: warble-component [options]
                        db, logLevel, maxPostLength, maxPayloadBytes, admins, denyDomains, allowDomains,
                        limits {maxPendingPerDomainPerNode, maxRequestsPerDomainPerMinute,
                        maxRequestsPerRequesterPerMinute, maxPendingPerNode,
-                       pendingExpirySeconds}
+                       pendingExpirySeconds, maxFollowsPerUser, maxTimelineEntries,
+                       backfillItems, retryFirstSeconds, retryMaxSeconds,
+                       retryDeadlineSeconds, deliveryQuietSeconds}
   --log-level LEVEL    trace|debug|info|warn|error (default info)        (WARBLE_LOG_LEVEL)
   --help               this text`;
 
@@ -208,6 +219,13 @@ const LIMIT_KEYS = [
   "maxRequestsPerRequesterPerMinute",
   "maxPendingPerNode",
   "pendingExpirySeconds",
+  "maxFollowsPerUser",
+  "maxTimelineEntries",
+  "backfillItems",
+  "retryFirstSeconds",
+  "retryMaxSeconds",
+  "retryDeadlineSeconds",
+  "deliveryQuietSeconds",
 ] as const;
 
 function validateLimits(v: unknown): Config["limits"] {

@@ -3,6 +3,7 @@
  * caused, computed inside the use case's transaction (recipients are read there too). The
  * protocol layer turns events into stanzas; fan-out lives there, in one place.
  */
+import type { TimelineEntry } from "./timeline-types.js";
 import type { Item, NodeConfig, NodeRef, SubscriptionState } from "./types.js";
 
 /**
@@ -67,7 +68,10 @@ export interface SubscriptionChanged extends NodeRef {
     | "expired"
     | "owner"
     | "banned"
-    | "access-model";
+    | "access-model"
+    | "delivery-failed";
+  /** For "delivery-failed": the error the subscriber's server answered with. */
+  detail?: string;
 }
 
 /** A subscription is pending: the owner must be asked (XEP-0060 §8.6 approval form). */
@@ -101,6 +105,14 @@ export interface NodeCreated extends NodeRef {
   owner: string;
 }
 
+/** New posts entered `user`'s home timeline (oldest first); relayed to u@D when `relay`. */
+export interface TimelinePosts {
+  type: "timeline-posts";
+  user: string;
+  entries: TimelineEntry[];
+  relay: boolean;
+}
+
 export type PubsubEvent =
   | ItemPublished
   | ItemsRetracted
@@ -110,7 +122,8 @@ export type PubsubEvent =
   | SubscriptionRequested
   | ConfigurationChanged
   | LastItemForSubscriber
-  | NodeCreated;
+  | NodeCreated
+  | TimelinePosts;
 
 /** What every use case returns. */
 export interface Outcome<T> {

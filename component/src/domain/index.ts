@@ -15,6 +15,7 @@ export * from "./node-config.js";
 export type { AffiliationChange, SubscriptionChange } from "./owner-use-cases.js";
 export type * from "./ports.js";
 export { PubsubService, type PubsubServiceOptions } from "./pubsub-service.js";
+export * from "./retry-schedule.js";
 export * from "./subscription-options.js";
 export type {
   SubscribeRequest,
@@ -22,4 +23,12 @@ export type {
   SubscriptionWithOptions,
   UnsubscribeRequest,
 } from "./subscription-use-cases.js";
+export type { TimelinePage, TimelineQuery } from "./timeline-query.js";
+export { TimelineService } from "./timeline-service.js";
+export * from "./timeline-types.js";
+export {
+  DEFAULT_TIMELINE_LIMITS,
+  type IncomingPost,
+  type TimelineLimits,
+} from "./timeline-use-cases.js";
 export * from "./types.js";

@@ -13,7 +13,16 @@ import {
   verdictFor,
   viewNode,
 } from "./service-context.js";
-import type { Item, ItemPage, ItemQuery, NodeConfig, NodeRecord, NodeRef } from "./types.js";
+import { recordOwnPost } from "./timeline-use-cases.js";
+import {
+  type Item,
+  type ItemPage,
+  type ItemQuery,
+  MICROBLOG_NODE,
+  type NodeConfig,
+  type NodeRecord,
+  type NodeRef,
+} from "./types.js";
 
 /** What the completion of a payload knows, read inside the publish's transaction. */
 export interface CompletionContext {
@@ -107,6 +116,7 @@ export async function publishItem(
     events.push(creation.event);
   }
   const item = await storeItem(ctx, node, actor, req);
+  if (node.node === MICROBLOG_NODE) await recordOwnPost(ctx, node.owner, node, item);
   events.push({
     type: "item-published",
     service: node.service,
@@ -163,6 +173,7 @@ export async function retractItem(
   if (!item) throw new PubsubError("item-not-found", { text: `no item ${req.id}` });
   if (item.publisher !== bareJid(actor)) await check(ctx, "retract-any", node, actor);
   await ctx.tx.deleteItems(node, [req.id]);
+  await ctx.tx.deleteTimelineItems(node.owner, node, [req.id]);
   const events: PubsubEvent[] = [];
   if (req.notify === true || node.config.notifyRetract) {
     events.push({

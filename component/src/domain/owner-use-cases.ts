@@ -256,6 +256,7 @@ export async function purgeNode(
   const node = asView(await requireNode(ctx, ref));
   await check(ctx, "purge", node, actor);
   const purged = await ctx.tx.purgeItems(node);
+  await ctx.tx.deleteTimelineNode(node.owner, node);
   const events: PubsubEvent[] = node.config.notifyRetract
     ? [{ type: "node-purged", ...ref, recipients: await recipientsOf(ctx, node) }]
     : [];
@@ -272,6 +273,7 @@ export async function deleteNode(
   await check(ctx, "delete", node, actor);
   const recipients = await recipientsOf(ctx, node, "delete");
   await ctx.tx.deleteNode(node);
+  await ctx.tx.deleteTimelineNode(node.owner, node);
   const events: PubsubEvent[] = node.config.notifyDelete
     ? [{ type: "node-deleted", ...ref, recipients }]
     : [];

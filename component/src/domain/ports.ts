@@ -11,6 +11,17 @@
  * capitals, and the bare-JID queries find them by their lower-case bare JID); "none" is never
  * stored (setting it deletes); lists have a stable order.
  */
+
+import type {
+  Follow,
+  NewOutboxEntry,
+  NewTimelineEntry,
+  OutboxEntry,
+  TimelineEntry,
+  TimelineRange,
+  TimelineWrite,
+  UserSettings,
+} from "./timeline-types.js";
 import type {
   Affiliation,
   AffiliationEntry,
@@ -120,6 +131,87 @@ export interface RequestLogStore {
   pruneRequests(before: number): Promise<void>;
 }
 
+/** Whom each user follows. One row per (user, service, node). */
+export interface FollowStore {
+  getFollow(user: string, ref: NodeRef): Promise<Follow | undefined>;
+  /** Insert or replace the follow of (user, service, node). */
+  putFollow(follow: Follow): Promise<void>;
+  /** Returns whether it existed. */
+  deleteFollow(user: string, ref: NodeRef): Promise<boolean>;
+  /** A user's follows, oldest first. */
+  listFollows(user: string): Promise<Follow[]>;
+  countFollows(user: string): Promise<number>;
+  /** Every follow of nodes at services of `domain` (every follow without it), by user then age. */
+  listFollowsAt(domain?: string): Promise<Follow[]>;
+}
+
+/**
+ * Users' home timelines. Entries are ordered by `seq` (arrival); MAM ids are seqs. Lists are
+ * always returned oldest first (ascending seq).
+ */
+export interface TimelineStore {
+  /**
+   * Insert the entry, or, when (user, service, node, itemId) is there: "unchanged" when the
+   * payload is the same, else replace payload, author and publishedAt keeping seq and
+   * receivedAt ("replaced"). Returns the stored entry.
+   */
+  upsertTimelineEntry(
+    entry: NewTimelineEntry,
+  ): Promise<{ entry: TimelineEntry; write: TimelineWrite }>;
+  getTimelineEntry(user: string, seq: number): Promise<TimelineEntry | undefined>;
+  /**
+   * Up to `max` entries of `range`: the oldest of it (`from` "oldest") or the newest of it
+   * (`from` "newest"); ascending either way.
+   */
+  listTimeline(
+    user: string,
+    range: TimelineRange,
+    max: number,
+    from: "oldest" | "newest",
+  ): Promise<TimelineEntry[]>;
+  countTimeline(user: string, range: TimelineRange): Promise<number>;
+  /** Delete these items of one node from the user's timeline; returns how many there were. */
+  deleteTimelineItems(user: string, ref: NodeRef, itemIds: readonly string[]): Promise<number>;
+  /** Delete every entry of one node from the user's timeline (unfollow); returns how many. */
+  deleteTimelineNode(user: string, ref: NodeRef): Promise<number>;
+  /** Keep the newest `keep` entries of the user's timeline; returns how many were deleted. */
+  trimTimeline(user: string, keep: number): Promise<number>;
+}
+
+export interface SettingsStore {
+  getUserSettings(user: string): Promise<UserSettings | undefined>;
+  putUserSettings(user: string, settings: UserSettings): Promise<void>;
+}
+
+/** Notifications waiting to be sent again (store-and-forward). */
+export interface OutboxStore {
+  /** Store it; `id` is assigned (ascending: the order of sending). */
+  enqueueOutbox(entry: NewOutboxEntry): Promise<OutboxEntry>;
+  getOutboxByMessageId(messageId: string): Promise<OutboxEntry | undefined>;
+  /** Change an entry's schedule; `sentAt` null clears it. */
+  updateOutbox(
+    id: number,
+    change: {
+      attempts?: number;
+      nextAttemptAt?: number;
+      sentAt?: number | null;
+      lastError?: string;
+    },
+  ): Promise<void>;
+  /** Every waiting entry (no sentAt) of `domain` gets this nextAttemptAt. Returns how many. */
+  rescheduleOutboxDomain(domain: string, nextAttemptAt: number): Promise<number>;
+  deleteOutbox(ids: readonly number[]): Promise<void>;
+  /** Waiting entries (no sentAt) due at `now` (nextAttemptAt <= now), by id, at most `limit`. */
+  listDueOutbox(now: number, limit: number): Promise<OutboxEntry[]>;
+  /** Entries sent again at or before `sentBefore` (sentAt set), by id, at most `limit`. */
+  listOutboxSentBefore(sentBefore: number, limit: number): Promise<OutboxEntry[]>;
+  /** Entries whose deadline is before `now`, by id, at most `limit`. */
+  listOutboxExpired(now: number, limit: number): Promise<OutboxEntry[]>;
+  /** Domains with waiting entries, and the earliest nextAttemptAt of each. */
+  listOutboxDomains(): Promise<{ domain: string; nextAttemptAt: number; count: number }[]>;
+  countOutbox(): Promise<number>;
+}
+
 /** What a use case reads and writes, inside one transaction. */
 export interface PubsubTx
   extends NodeStore,
@@ -127,7 +219,11 @@ export interface PubsubTx
     SubscriptionStore,
     AffiliationStore,
     CounterStore,
-    RequestLogStore {}
+    RequestLogStore,
+    FollowStore,
+    TimelineStore,
+    SettingsStore,
+    OutboxStore {}
 
 /** Everything the core needs from storage. */
 export interface PubsubStore {

@@ -55,6 +55,7 @@ import {
   type UnsubscribeRequest,
   unsubscribe,
 } from "./subscription-use-cases.js";
+import { DEFAULT_TIMELINE_LIMITS, type TimelineLimits } from "./timeline-use-cases.js";
 import {
   type AffiliationEntry,
   defaultNodeConfig,
@@ -78,6 +79,8 @@ export interface PubsubServiceOptions {
   limits?: Partial<AbuseLimits>;
   /** Upper bound of pubsub#max_items (default MAX_ITEMS_CEILING). */
   maxItemsCeiling?: number;
+  /** Bounds of following and timelines (default DEFAULT_TIMELINE_LIMITS). */
+  timeline?: Partial<TimelineLimits>;
   /** Changes to the default configuration of new nodes (default: defaultNodeConfig). */
   defaultConfig?: Partial<NodeConfig>;
   /** Clock in ms (default Date.now); injectable for expiry and rate-limit tests. */
@@ -111,6 +114,7 @@ export class PubsubService {
       },
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       maxItemsCeiling: options.maxItemsCeiling ?? MAX_ITEMS_CEILING,
+      timeline: { ...DEFAULT_TIMELINE_LIMITS, ...options.timeline },
     };
   }
 
@@ -123,7 +127,7 @@ export class PubsubService {
    * Run a use case in one transaction: load, decide, write. A policy refusal rolls it back and
    * is counted afterwards, in a transaction of its own.
    */
-  private async run<T>(useCase: (ctx: CoreContext) => Promise<Outcome<T>>): Promise<Outcome<T>> {
+  async run<T>(useCase: (ctx: CoreContext) => Promise<Outcome<T>>): Promise<Outcome<T>> {
     try {
       return await this.store.transaction((tx) => useCase({ ...this.deps, tx }));
     } catch (err) {

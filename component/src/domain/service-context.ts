@@ -17,6 +17,7 @@ import type { ItemIdGenerator } from "./item-id.js";
 import { bareJid, normalizeJid } from "./jid.js";
 import type { PubsubTx } from "./ports.js";
 import { chosenOptions } from "./subscription-options.js";
+import type { TimelineLimits } from "./timeline-use-cases.js";
 import type {
   Affiliation,
   NodeConfig,
@@ -37,6 +38,7 @@ export interface CoreDeps {
   policy: ServicePolicy;
   limits: AbuseLimits;
   maxItemsCeiling: number;
+  timeline: TimelineLimits;
 }
 
 /** One use case's view: the core's dependencies and the transaction it runs in. */

@@ -8,6 +8,8 @@ import { StanzaError } from "./stanza-error.js";
 /** What a protocol module adds to discovery: features at C and at u@C, and node answers. */
 export interface DiscoContributor {
   serviceFeatures?: readonly string[];
+  /** XEP-0128 extension forms of C's disco#info. */
+  serviceExtensions?: readonly Element[];
   userFeatures?: readonly string[];
   /**
    * disco#info with a node attribute at u@C (`from`: who asks); undefined when this contributor
@@ -76,6 +78,7 @@ function registerServiceDisco(
   contributors: readonly DiscoContributor[],
 ): void {
   const features = featureEls(featuresOf(contributors, (c) => c.serviceFeatures));
+  const extensions = contributors.flatMap((c) => c.serviceExtensions ?? []);
   router.on("get", NS_DISCO_INFO, "query", "service", async (req) => {
     const node = req.child.attrs.node;
     if (node)
@@ -88,6 +91,7 @@ function registerServiceDisco(
       xml("identity", { category: "pubsub", type: "service", name: "Warble microblogs" }),
       xml("identity", { category: "component", type: "generic", name: "Warble" }),
       ...features,
+      ...extensions,
     ]);
   });
   router.on("get", NS_DISCO_ITEMS, "query", "service", async (req) => {

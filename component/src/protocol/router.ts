@@ -37,6 +37,8 @@ export interface IqRequest {
 export interface IqAnswer {
   payload?: Element | undefined;
   events?: readonly BusEvent[];
+  /** Stanzas sent before the IQ result (XEP-0313 result messages precede their <fin/>). */
+  before?: readonly Element[];
 }
 
 /** Returns the payload, or payload and events; throws StanzaError / PubsubError / WireError. */
@@ -67,6 +69,7 @@ export class StanzaRouter {
   private readonly messages = new Map<string, StanzaHandler>();
   private readonly presences = new Map<string, StanzaHandler>();
   private responses: ResponseSink | undefined;
+  private errors: ((stanza: Element) => void) | undefined;
 
   on(type: "get" | "set", ns: string, name: string, audience: Audience, handler: IqHandler): this {
     if (audience !== "user") this.iqs.set(iqKey(type, ns, name, false), handler);
@@ -91,10 +94,19 @@ export class StanzaRouter {
     return this;
   }
 
+  /** Messages and presences of type error (bounces of what we sent) go to `handler`. */
+  onErrors(handler: (stanza: Element) => void): this {
+    this.errors = handler;
+    return this;
+  }
+
   /** Handle one stanza; resolves to what to send and what happened. Never rejects. */
   async route(stanza: Element, log: Logger): Promise<Handled> {
     if (stanza.name === "iq") return this.routeIq(stanza, log);
-    if (stanza.attrs.type === "error") return NOTHING;
+    if (stanza.attrs.type === "error") {
+      this.errors?.(stanza);
+      return NOTHING;
+    }
     const handler =
       stanza.name === "message"
         ? stanza
@@ -121,15 +133,15 @@ export class StanzaRouter {
       return NOTHING;
     }
     if (type !== "get" && type !== "set") return NOTHING;
-    const { reply, events } = await this.dispatch(stanza, log);
-    return { replies: [reply], events };
+    const { reply, events, before = [] } = await this.dispatch(stanza, log);
+    return { replies: [...before, reply], events };
   }
 
   /** Handle one IQ of type get/set: its reply and the events of what it did. */
   async dispatch(
     stanza: Element,
     log: Logger,
-  ): Promise<{ reply: Element; events: readonly BusEvent[] }> {
+  ): Promise<{ reply: Element; events: readonly BusEvent[]; before?: readonly Element[] }> {
     const children = stanza.getChildElements();
     const child = children[0];
     const type = stanza.attrs.type as "get" | "set";
@@ -152,7 +164,7 @@ export class StanzaRouter {
       const reply = answer.payload
         ? iqReply(stanza, "result", answer.payload)
         : iqReply(stanza, "result");
-      return { reply, events: answer.events ?? [] };
+      return { reply, events: answer.events ?? [], before: answer.before ?? [] };
     } catch (err) {
       logRefusal(log, err);
       return { reply: iqReply(stanza, "error", toErrorElement(err, log)), events: [] };

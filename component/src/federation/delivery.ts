@@ -1,0 +1,211 @@
+/**
+ * Store-and-forward for notifications (INTERFACE "Delivery is store-and-forward, like mail").
+ * Every notification to a remote JID goes out through here: its id is remembered for a while,
+ * so that when it comes back as an error the stanza can be kept. A temporary (s2s-class) error
+ * puts it in the outbox; the retry loop sends due entries again, in order per domain; a domain
+ * with entries waiting gets new notifications queued behind them; a stanza from a waiting
+ * domain makes its entries due at once. A permanent error ends that subscription (§7.1.2.1).
+ */
+import type { Logger } from "pino";
+import { parseStanzaError } from "../../../schemas/src/errors.js";
+import { NS_PUBSUB_EVENT } from "../../../schemas/src/ns.js";
+import { type Element, parseXml } from "../../../schemas/src/xml.js";
+import { writeXml } from "../../../schemas/src/xml-writer.js";
+import type { PubsubEvent } from "../domain/events.js";
+import { isTemporaryDeliveryError, type TimelineService } from "../domain/index.js";
+import { bareJid, domainOf } from "../domain/jid.js";
+import type { Addresses } from "../protocol/addresses.js";
+import type { StanzaSink } from "../protocol/notifier.js";
+
+export interface DeliveryOptions {
+  sink: StanzaSink;
+  timeline: TimelineService;
+  addresses: Addresses;
+  log: Logger;
+  publish: (events: readonly PubsubEvent[]) => void;
+  /** How long a resent entry must stay unbounced to count as delivered (default 120 s). */
+  quietMs?: number;
+  /** How often the retry loop looks at the outbox (default 1 s). */
+  tickMs?: number;
+  /** Notifications remembered for a bounce (default 50,000, each for at most 10 min). */
+  remember?: number;
+}
+
+interface Sent {
+  el: Element;
+  at: number;
+}
+
+const REMEMBER_MS = 10 * 60_000;
+const BATCH = 200;
+
+export class Delivery implements StanzaSink {
+  private readonly recent = new Map<string, Sent>();
+  /** Domains with entries waiting in the outbox. */
+  private readonly held = new Set<string>();
+  /** Entries sent again and not settled yet (a settle pass is needed while > 0). */
+  private awaiting = 1;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly local: Set<string>;
+
+  constructor(private readonly opts: DeliveryOptions) {
+    this.local = new Set([opts.addresses.componentDomain, ...opts.addresses.usersDomains]);
+  }
+
+  /** Load the waiting domains and start the retry loop. */
+  async start(): Promise<void> {
+    await this.refreshHeld();
+    this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Resolves when the retry pass in progress (if any) has finished. */
+  async idle(): Promise<void> {
+    await this.running;
+  }
+
+  send(el: Element): boolean {
+    const to = el.attrs.to ?? "";
+    const domain = domainOf(to).toLowerCase();
+    if (this.local.has(domain) || el.name !== "message") return this.opts.sink.send(el);
+    const id = el.attrs.id;
+    if (this.held.has(domain) && id) {
+      const item = { recipient: to, domain, messageId: id, stanza: writeXml(el) };
+      void this.opts.timeline
+        .queueBehind(item)
+        .catch((err: unknown) =>
+          this.opts.log.error({ err, to }, "could not queue a notification"),
+        );
+      return true;
+    }
+    if (id) this.remember(id, el);
+    return this.opts.sink.send(el);
+  }
+
+  drained(): Promise<void> {
+    return this.opts.sink.drained();
+  }
+
+  private remember(id: string, el: Element): void {
+    const now = Date.now();
+    this.recent.set(id, { el, at: now });
+    const cap = this.opts.remember ?? 50_000;
+    for (const [key, sent] of this.recent) {
+      if (this.recent.size <= cap && now - sent.at < REMEMBER_MS) break;
+      this.recent.delete(key);
+    }
+  }
+
+  /** A message of type error addressed to us: one of ours bounced. Never throws. */
+  async onBounce(stanza: Element): Promise<void> {
+    const id = stanza.attrs.id ?? "";
+    const from = stanza.attrs.from ?? "";
+    const sent = this.recent.get(id);
+    if (!id || !from) return;
+    let condition = "undefined-condition";
+    try {
+      condition = parseStanzaError(stanza).condition;
+    } catch {
+      // No readable error: undefined-condition, permanent.
+    }
+    if (isTemporaryDeliveryError(condition)) await this.defer(id, from, sent, condition);
+    else if (sent) await this.failed(sent.el, condition);
+  }
+
+  private async defer(id: string, from: string, sent: Sent | undefined, condition: string) {
+    const recipient = sent?.el.attrs.to ?? from;
+    const domain = domainOf(recipient).toLowerCase();
+    const { result } = await this.opts.timeline.deferDelivery({
+      recipient,
+      domain,
+      messageId: id,
+      ...(sent ? { stanza: writeXml(sent.el) } : {}),
+      condition,
+    });
+    this.recent.delete(id);
+    if (result.kind === "queued") {
+      this.held.add(domain);
+      this.opts.log.info(
+        { to: recipient, id, condition, attempts: result.entry.attempts },
+        "notification bounced: kept to send again",
+      );
+    } else if (result.kind === "gave-up") {
+      this.opts.log.warn(
+        { to: recipient, id, condition, attempts: result.entry.attempts },
+        "gave up delivering a notification: its deadline passed",
+      );
+    }
+  }
+
+  /** A permanent error: the subscription of the recipient to the notified node ends. */
+  private async failed(el: Element, condition: string): Promise<void> {
+    const service = bareJid(el.attrs.from ?? "");
+    const node = el.getChild("event", NS_PUBSUB_EVENT)?.getChildElements()[0]?.attrs.node;
+    const to = el.attrs.to ?? "";
+    this.recent.delete(el.attrs.id ?? "");
+    if (!node || !this.opts.addresses.ownerOfService(service)) return;
+    const out = await this.opts.timeline.endSubscriptionOnError({ service, node }, to, condition);
+    if (out.result) {
+      this.opts.log.info({ service, node, to, condition }, "ended a subscription: delivery failed");
+      this.opts.publish(out.events);
+    }
+  }
+
+  /** A stanza arrived from `domain`: what waits for it is due now. */
+  sawDomain(domain: string): void {
+    if (!this.held.has(domain)) return;
+    void this.opts.timeline
+      .wakeDomain(domain)
+      .then(() => this.tick())
+      .catch(() => {});
+  }
+
+  isHeld(domain: string): boolean {
+    return this.held.has(domain);
+  }
+
+  private tick(): void {
+    if (this.running || (this.held.size === 0 && this.awaiting === 0)) return;
+    this.running = this.pass()
+      .catch((err: unknown) => this.opts.log.error({ err }, "outbox pass failed"))
+      .finally(() => {
+        this.running = undefined;
+      });
+  }
+
+  private async pass(): Promise<void> {
+    const { result: due } = await this.opts.timeline.takeDueDeliveries(BATCH);
+    for (const entry of due) {
+      let el: Element;
+      try {
+        el = parseXml(entry.stanza);
+      } catch {
+        continue;
+      }
+      this.remember(entry.messageId, el);
+      if (!this.opts.sink.send(el)) await this.opts.sink.drained();
+    }
+    this.awaiting += due.length;
+    const { result } = await this.opts.timeline.settleOutbox(this.opts.quietMs ?? 120_000, 1000);
+    for (const e of result.gaveUp) {
+      this.opts.log.warn(
+        { to: e.recipient, id: e.messageId, attempts: e.attempts, error: e.lastError },
+        "gave up delivering a notification: its deadline passed",
+      );
+    }
+    await this.refreshHeld();
+  }
+
+  private async refreshHeld(): Promise<void> {
+    const { result } = await this.opts.timeline.outboxDomains();
+    this.held.clear();
+    for (const d of result) this.held.add(d.domain);
+    this.awaiting =
+      (await this.opts.timeline.countOutbox()) - result.reduce((n, d) => n + d.count, 0);
+  }
+}
