@@ -40,6 +40,27 @@ export interface ServerOptions {
    * included; the remote side needs the routes back to this one for dialback.
    */
   s2sRoutes?: Record<string, number>;
+  /**
+   * ejabberd only: federate over s2s (dialback, no TLS). ejabberd 23.01 finds s2s peers only
+   * through DNS, so it is pointed at a private DNS server on 127.0.0.1 (an Erlang inetrc file,
+   * ERL_INETRC). Unset, ejabberd's config is the plain one.
+   */
+  ejabberdS2s?: EjabberdS2sOptions;
+}
+
+export interface EjabberdS2sOptions {
+  /** UDP port of a DNS server on 127.0.0.1 that answers `_xmpp-server._tcp.DOMAIN` SRV. */
+  dnsPort: number;
+  /**
+   * outgoing_s2s_port: where ejabberd connects for a domain without an SRV record, and for a
+   * dot-less one such as `localhost` (for which it never asks for SRV). Default 5269.
+   */
+  outgoingPort?: number;
+  /**
+   * s2s_max_retry_delay in seconds: after one failed connection to a domain, ejabberd bounces
+   * every stanza for it during a random delay up to this. Default 5 (ejabberd's own: 300).
+   */
+  maxRetryDelaySeconds?: number;
 }
 
 export interface Ports {
@@ -225,6 +246,38 @@ function fill(template: string, values: Record<string, string | number>): string
   );
 }
 
+/** The Erlang inetrc for ejabberdS2s: DNS from 127.0.0.1:dnsPort only, `localhost` from the file. */
+export function ejabberdInetrc(dnsPort: number): string {
+  if (!Number.isInteger(dnsPort) || dnsPort < 1 || dnsPort > 65535) {
+    throw new Error(`bad DNS port ${dnsPort}`);
+  }
+  return [
+    // Order matters: a resolv_conf line clears the nameservers listed before it.
+    '{resolv_conf, ""}.',
+    '{hosts_file, ""}.',
+    `{nameserver, {127,0,0,1}, ${dnsPort}}.`,
+    "{lookup, [file, dns]}.",
+    // So that ejabberdctl still reaches its node (name@localhost).
+    '{host, {127,0,0,1}, ["localhost"]}.',
+    "",
+  ].join("\n");
+}
+
+/** ejabberd.yml with s2s for ejabberdS2s: top-level options appended, dialback among the modules. */
+function withEjabberdS2s(yml: string, s2s: EjabberdS2sOptions): string {
+  const modules = /^modules:\n/m;
+  if (!modules.test(yml)) throw new Error("ejabberd.yml: no top-level modules: section");
+  return `${yml.replace(modules, "modules:\n  mod_s2s_dialback: {}\n")}
+# ejabberdS2s (scripts/servers.ts): s2s over a private DNS server, dialback without TLS.
+s2s_dns_retries: 1
+s2s_dns_timeout: 2
+s2s_max_retry_delay: ${s2s.maxRetryDelaySeconds ?? 5}
+outgoing_s2s_port: ${s2s.outgoingPort ?? 5269}
+outgoing_s2s_families:
+  - ipv4
+`;
+}
+
 export async function startEjabberd(opts: ServerOptions): Promise<RunningServer> {
   const ports = await pickPorts(opts.ports);
   const distPort = await freePort();
@@ -246,15 +299,18 @@ export async function startEjabberd(opts: ServerOptions): Promise<RunningServer>
   };
   const yml = join(opts.dir, "ejabberd.yml");
   const ctl = join(opts.dir, "ejabberdctl.cfg");
-  writeFileSync(
-    yml,
-    fill(readFileSync(join(root, "prosody-config", "ejabberd.yml"), "utf8"), values),
-  );
+  const ymlText = fill(readFileSync(join(root, "prosody-config", "ejabberd.yml"), "utf8"), values);
+  writeFileSync(yml, opts.ejabberdS2s ? withEjabberdS2s(ymlText, opts.ejabberdS2s) : ymlText);
   writeFileSync(
     ctl,
     fill(readFileSync(join(root, "prosody-config", "ejabberdctl.cfg"), "utf8"), values),
   );
   const base = ["--config", yml, "--ctl-config", ctl, "--logs", logs, "--spool", spool];
+  if (opts.ejabberdS2s) {
+    // ejabberdctl sets ERL_INETRC to CONFIG_DIR/inetrc whatever the environment says.
+    writeFileSync(join(opts.dir, "inetrc"), ejabberdInetrc(opts.ejabberdS2s.dnsPort));
+    base.push("--config-dir", opts.dir);
+  }
   let output = "";
   let child: ChildProcess | null = null;
   const readLog = () => {
