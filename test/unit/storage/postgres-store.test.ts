@@ -26,7 +26,10 @@ beforeAll(async () => {
 });
 afterAll(() => server?.dispose());
 
-const TABLES = "nodes, items, subscriptions, affiliations, counters, subscription_requests";
+const TABLES = [
+  "nodes, items, subscriptions, affiliations, counters, subscription_requests",
+  "follows, timeline, user_settings, outbox",
+].join(", ");
 
 /** A store on the shared test database, emptied (the schema stays). */
 async function freshStore(options: PostgresStoreOptions = {}): Promise<PostgresStore> {

@@ -7,6 +7,8 @@ import { openStore } from "../../../component/src/storage/open-store.js";
 import { openDatabase } from "../../../component/src/storage/sqlite/open-database.js";
 import { SqliteStore } from "../../../component/src/storage/sqlite/sqlite-store.js";
 import { describeStoreContract, publish, REF, seedNode, sub } from "./store-contract.js";
+import { outboxEntry } from "./store-contract-outbox.js";
+import { ANN, entry, follow, U } from "./store-contract-timeline.js";
 
 describeStoreContract("sqlite", () => new SqliteStore(openDatabase(":memory:")));
 
@@ -33,6 +35,10 @@ describe("SqliteStore on a file", () => {
       await tx.setAffiliation(REF, "rogue.example", "outcast");
       await tx.incrementCounter("refused:outcast-domain", 4);
       await tx.recordRequest("rogue.example", "eve@rogue.example", 123);
+      await tx.putFollow(follow(U, ANN));
+      await tx.upsertTimelineEntry(entry("t1"));
+      await tx.putUserSettings(U, { relay: false });
+      await tx.enqueueOutbox(outboxEntry("m1"));
     });
     const snapshot = (s: typeof store) =>
       s.transaction(async (tx) => ({
@@ -42,6 +48,10 @@ describe("SqliteStore on a file", () => {
         affs: await tx.listNodeAffiliations(REF),
         counters: await tx.getCounters(),
         requests: await tx.countRequestsSince("rogue.example", 0),
+        follows: await tx.listFollows(U),
+        timeline: await tx.listTimeline(U, {}, 9, "oldest"),
+        settings: await tx.getUserSettings(U),
+        outbox: await tx.listDueOutbox(Number.MAX_SAFE_INTEGER, 9),
       }));
     const before = await snapshot(store);
     await store.close();
@@ -51,6 +61,14 @@ describe("SqliteStore on a file", () => {
     expect(before.counters).toEqual({ "refused:outcast-domain": 4 });
     const c = await reopened.transaction((tx) => publish(tx, "c"));
     expect(c.seq).toBeGreaterThan(before.items?.items[0]?.seq ?? Infinity);
+    // The timeline's seqs and the outbox's ids go on from where they were, too.
+    const more = await reopened.transaction(async (tx) => ({
+      seq: (await tx.upsertTimelineEntry(entry("t2"))).entry.seq,
+      id: (await tx.enqueueOutbox(outboxEntry("m2"))).id,
+    }));
+    expect(more.seq).toBeGreaterThan(before.timeline[0]?.seq ?? Infinity);
+    expect(more.id).toBeGreaterThan(before.outbox[0]?.id ?? Infinity);
+    expect(before.settings).toEqual({ relay: false });
     await reopened.close();
   });
 

@@ -2,11 +2,13 @@
  * The one storage contract (after Idavoll's StorageTests): every PubsubStore adapter runs it.
  * Usage: describeStoreContract("sqlite", () => new SqliteStore(openDatabase(":memory:"))).
  * Each case works through `store.transaction`; the transaction cases are in
- * store-contract-transactions.ts.
+ * store-contract-transactions.ts, those of follows, timelines, settings and the outbox in
+ * store-contract-timeline.ts.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { PubsubStore, PubsubTx } from "../../../component/src/domain/ports.js";
 import { defaultNodeConfig, type Subscription } from "../../../component/src/domain/types.js";
+import { describeTimelineContract } from "./store-contract-timeline.js";
 import { describeTransactions, type StoreContractOptions } from "./store-contract-transactions.js";
 import { ids, OTHER, publish, REF, seedNode, sub } from "./store-fixtures.js";
 
@@ -39,6 +41,7 @@ export function describeStoreContract(
     describeAffiliations(run);
     describeCountersAndRequests(run);
     describeTransactions(() => store, options);
+    describeTimelineContract(() => store);
   });
 }
 

@@ -20,9 +20,10 @@ import type {
   Subscription,
 } from "../../domain/types.js";
 import { newestWithin, pageNewestFirst } from "../paging.js";
+import { emptyTimelineState, MemoryTimelineTx, type TimelineState } from "./timeline-memory.js";
 
-/** Everything the memory store holds. */
-export interface MemoryState {
+/** Everything the memory store holds (following and timelines: TimelineState). */
+export interface MemoryState extends TimelineState {
   seq: number;
   nodes: Map<string, NodeRecord>;
   items: Map<string, Map<string, Item>>;
@@ -46,6 +47,7 @@ function emptyState(): MemoryState {
     affs: new Map(),
     counters: new Map(),
     requests: [],
+    ...emptyTimelineState(),
   };
 }
 
@@ -97,15 +99,17 @@ export class MemoryStore implements PubsubStore {
 }
 
 /** One transaction's view of the memory store: reads and writes its working copy. */
-export class MemoryTx implements PubsubTx {
-  constructor(private working: MemoryState | undefined) {}
+export class MemoryTx extends MemoryTimelineTx implements PubsubTx {
+  constructor(private working: MemoryState | undefined) {
+    super();
+  }
 
   /** Called by the store when the transaction ends: the tx is unusable from then on. */
   finish(): void {
     this.working = undefined;
   }
 
-  private get s(): MemoryState {
+  protected override get s(): MemoryState {
     if (!this.working) throw new Error("this transaction has ended; use the tx of the current one");
     return this.working;
   }

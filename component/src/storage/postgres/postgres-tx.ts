@@ -22,17 +22,19 @@ import type {
 import * as Rows from "../rows.js";
 import { type Count, type ItemRow, toItem } from "../rows.js";
 import { SQL, type StatementName } from "./statements.js";
+import { PostgresTimelineTx } from "./timeline-tx.js";
 
 // BIGINT columns and COUNT(*) arrive as numbers (the pool's type parser); JSONB as objects.
 type NodeRow = Rows.NodeRow<NodeConfig>;
 type SubRow = Rows.SubRow<Record<string, string>>;
 const { toNode, toSub } = Rows.rowMappers((column: unknown) => column);
 
-/** One attempt of one transaction on PostgreSQL. */
-export class PostgresTx implements PubsubTx {
+/** One attempt of one transaction on PostgreSQL (following and timelines: PostgresTimelineTx). */
+export class PostgresTx extends PostgresTimelineTx implements PubsubTx {
   private client: PoolClient | undefined;
 
   constructor(client: PoolClient) {
+    super();
     this.client = client;
   }
 
@@ -41,17 +43,20 @@ export class PostgresTx implements PubsubTx {
     this.client = undefined;
   }
 
-  private async rows<R extends QueryResultRow>(name: StatementName, values: unknown[]) {
+  protected override async rows<R extends QueryResultRow>(
+    name: StatementName,
+    values: unknown[],
+  ): Promise<R[]> {
     if (!this.client) throw new Error("this transaction has ended; use the tx of the current one");
     const result = await this.client.query<R>({ name, text: SQL[name], values });
     return result.rows;
   }
-  private async run(name: StatementName, values: unknown[]): Promise<number> {
+  protected override async run(name: StatementName, values: unknown[]): Promise<number> {
     if (!this.client) throw new Error("this transaction has ended; use the tx of the current one");
     const result = await this.client.query({ name, text: SQL[name], values });
     return result.rowCount ?? 0;
   }
-  private async count(name: StatementName, values: unknown[]): Promise<number> {
+  protected override async count(name: StatementName, values: unknown[]): Promise<number> {
     const [row] = await this.rows<Count>(name, values);
     return row?.n ?? 0;
   }

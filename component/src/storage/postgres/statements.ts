@@ -2,11 +2,19 @@
  * Every SQL statement of the PostgreSQL store, by name. They run as named (server-side
  * prepared) statements, so each connection parses each one once.
  */
+import { FOLLOW_COLS, OUTBOX_COLS, TIMELINE_COLS } from "../timeline-rows.js";
+
 const ITEM_COLS = "seq, item_id, payload, publisher, created, updated";
 const SUB_COLS = "service, node, jid, subid, state, created, options";
 const NODE_COLS = "service, node, owner, config, created";
 const AFF_COLS = "service, node, entity, affiliation";
 const AT_NODE = "service = $1 AND node = $2";
+const AT_USER_NODE = "user_jid = $1 AND service = $2 AND node = $3";
+/** A user's entries within a range: $1 user, $2–$6 the bounds (see rangeBounds). */
+const IN_RANGE = `user_jid = $1 AND received_at >= $2 AND received_at <= $3
+  AND seq > $4 AND seq < $5 AND ($6::text IS NULL OR service = $6 OR author = $6)`;
+const BY_AGE = "ORDER BY user_jid, created_at, service, node";
+const OUTBOX_NEW = OUTBOX_COLS.replace(/^id, /, "");
 
 /**
  * The items of `head` (a query of `seq, bytes` rows: the page without its payloads, bytes =
@@ -108,6 +116,63 @@ export const SQL = {
   countRequestsSince:
     "SELECT COUNT(*) AS n FROM subscription_requests WHERE domain = $1 AND at >= $2",
   pruneRequests: "DELETE FROM subscription_requests WHERE at < $1",
+
+  getFollow: `SELECT ${FOLLOW_COLS} FROM follows WHERE ${AT_USER_NODE}`,
+  putFollow: `INSERT INTO follows (${FOLLOW_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+    ON CONFLICT (user_jid, service, node) DO UPDATE SET
+      domain = EXCLUDED.domain, target = EXCLUDED.target, state = EXCLUDED.state,
+      subid = EXCLUDED.subid, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`,
+  deleteFollow: `DELETE FROM follows WHERE ${AT_USER_NODE}`,
+  listFollows: `SELECT ${FOLLOW_COLS} FROM follows WHERE user_jid = $1 ${BY_AGE}`,
+  countFollows: "SELECT COUNT(*) AS n FROM follows WHERE user_jid = $1",
+  listFollowsAt: `SELECT ${FOLLOW_COLS} FROM follows WHERE domain = $1 ${BY_AGE}`,
+  listAllFollows: `SELECT ${FOLLOW_COLS} FROM follows ${BY_AGE}`,
+
+  // A new entry gets a seq; an existing one is left to upsertTimelineEntry to compare.
+  insertTimeline: `INSERT INTO timeline
+    (user_jid, service, node, item_id, author, payload, published_at, received_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    ON CONFLICT (user_jid, service, node, item_id) DO NOTHING
+    RETURNING seq`,
+  getTimelineByItem: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${AT_USER_NODE} AND item_id = $4`,
+  replaceTimelinePayload:
+    "UPDATE timeline SET author = $2, payload = $3, published_at = $4 WHERE seq = $1",
+  getTimelineEntry: `SELECT ${TIMELINE_COLS} FROM timeline WHERE user_jid = $1 AND seq = $2`,
+  listTimelineOldest: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${IN_RANGE} ORDER BY seq ASC LIMIT $7`,
+  listTimelineNewest: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${IN_RANGE} ORDER BY seq DESC LIMIT $7`,
+  countTimeline: `SELECT COUNT(*) AS n FROM timeline WHERE ${IN_RANGE}`,
+  deleteTimelineItems: `DELETE FROM timeline WHERE ${AT_USER_NODE} AND item_id = ANY ($4::text[])`,
+  deleteTimelineNode: `DELETE FROM timeline WHERE ${AT_USER_NODE}`,
+  // Everything from the (keep + 1)th newest down; nothing when there are no more than `keep`.
+  trimTimeline: `DELETE FROM timeline WHERE user_jid = $1 AND seq <= (
+      SELECT seq FROM timeline WHERE user_jid = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2
+    )`,
+
+  getSettings: "SELECT settings FROM user_settings WHERE user_jid = $1",
+  putSettings: `INSERT INTO user_settings (user_jid, settings) VALUES ($1, $2)
+    ON CONFLICT (user_jid) DO UPDATE SET settings = EXCLUDED.settings`,
+
+  insertOutbox: `INSERT INTO outbox (${OUTBOX_NEW}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+    RETURNING id`,
+  getOutboxByMessageId: `SELECT ${OUTBOX_COLS} FROM outbox WHERE message_id = $1`,
+  // A field left null keeps its value; sent_at is set (to null, too) when $5 is true.
+  updateOutbox: `UPDATE outbox SET
+      attempts = COALESCE($2, attempts),
+      next_attempt_at = COALESCE($3, next_attempt_at),
+      last_error = COALESCE($4, last_error),
+      sent_at = CASE WHEN $5::boolean THEN $6::bigint ELSE sent_at END
+    WHERE id = $1`,
+  rescheduleOutboxDomain:
+    "UPDATE outbox SET next_attempt_at = $2 WHERE domain = $1 AND sent_at IS NULL",
+  deleteOutbox: "DELETE FROM outbox WHERE id = ANY ($1::bigint[])",
+  listDueOutbox: `SELECT ${OUTBOX_COLS} FROM outbox
+    WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2`,
+  listOutboxSentBefore: `SELECT ${OUTBOX_COLS} FROM outbox
+    WHERE sent_at IS NOT NULL AND sent_at <= $1 ORDER BY id LIMIT $2`,
+  listOutboxExpired: `SELECT ${OUTBOX_COLS} FROM outbox WHERE deadline < $1 ORDER BY id LIMIT $2`,
+  listOutboxDomains: `SELECT domain, MIN(next_attempt_at) AS next_attempt_at, COUNT(*) AS n
+    FROM outbox WHERE sent_at IS NULL GROUP BY domain ORDER BY domain`,
+  countOutbox: "SELECT COUNT(*) AS n FROM outbox",
 } as const;
 
 export type StatementName = keyof typeof SQL;

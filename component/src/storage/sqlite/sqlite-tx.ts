@@ -23,6 +23,7 @@ import type {
 import * as Rows from "../rows.js";
 import { type Count, type ItemRow, toItem } from "../rows.js";
 import type { Statements } from "./statements.js";
+import { SqliteTimelineTx } from "./timeline-tx.js";
 
 type NodeRow = Rows.NodeRow<string>;
 type SubRow = Rows.SubRow<string>;
@@ -64,11 +65,12 @@ function readRows(
 /** SQLite's "no limit". */
 const NO_LIMIT = -1;
 
-/** One transaction's view of the SQLite store. */
-export class SqliteTx implements PubsubTx {
+/** One transaction's view of the SQLite store (following and timelines: SqliteTimelineTx). */
+export class SqliteTx extends SqliteTimelineTx implements PubsubTx {
   private statements: Statements | undefined;
 
   constructor(statements: Statements) {
+    super();
     this.statements = statements;
   }
 
@@ -77,7 +79,7 @@ export class SqliteTx implements PubsubTx {
     this.statements = undefined;
   }
 
-  private get q(): Statements {
+  protected override get q(): Statements {
     if (!this.statements)
       throw new Error("this transaction has ended; use the tx of the current one");
     return this.statements;

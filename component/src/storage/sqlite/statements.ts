@@ -1,9 +1,15 @@
 /** Every SQL statement of the SQLite store, prepared once per database. */
 import type Database from "better-sqlite3";
+import { FOLLOW_COLS, OUTBOX_COLS, TIMELINE_COLS } from "../timeline-rows.js";
 
 const ITEM_COLS = "seq, item_id, payload, publisher, created, updated";
 const SUB_COLS = "service, node, jid, subid, state, created, options";
 const AT_NODE = "service = ? AND node = ?";
+const AT_USER_NODE = "user_jid = ? AND service = ? AND node = ?";
+/** A user's entries within a range (named parameters: see rangeBounds). */
+const IN_RANGE = `user_jid = @user AND received_at >= @start AND received_at <= @end
+  AND seq > @afterSeq AND seq < @beforeSeq AND (@peer IS NULL OR service = @peer OR author = @peer)`;
+const BY_AGE = "ORDER BY user_jid, created_at, service, node";
 
 const SQL = {
   getNode: `SELECT service, node, owner, config, created FROM nodes WHERE ${AT_NODE}`,
@@ -60,6 +66,62 @@ const SQL = {
   countRequestsSince:
     "SELECT COUNT(*) AS n FROM subscription_requests WHERE domain = ? AND at >= ?",
   pruneRequests: "DELETE FROM subscription_requests WHERE at < ?",
+
+  getFollow: `SELECT ${FOLLOW_COLS} FROM follows WHERE ${AT_USER_NODE}`,
+  putFollow: `INSERT INTO follows (${FOLLOW_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (user_jid, service, node) DO UPDATE SET
+      domain = excluded.domain, target = excluded.target, state = excluded.state,
+      subid = excluded.subid, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+  deleteFollow: `DELETE FROM follows WHERE ${AT_USER_NODE}`,
+  listFollows: `SELECT ${FOLLOW_COLS} FROM follows WHERE user_jid = ? ${BY_AGE}`,
+  countFollows: "SELECT COUNT(*) AS n FROM follows WHERE user_jid = ?",
+  listFollowsAt: `SELECT ${FOLLOW_COLS} FROM follows WHERE domain = ? ${BY_AGE}`,
+  listAllFollows: `SELECT ${FOLLOW_COLS} FROM follows ${BY_AGE}`,
+
+  getTimelineByItem: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${AT_USER_NODE} AND item_id = ?`,
+  insertTimeline: `INSERT INTO timeline
+    (user_jid, service, node, item_id, author, payload, published_at, received_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  replaceTimelinePayload:
+    "UPDATE timeline SET author = ?, payload = ?, published_at = ? WHERE seq = ?",
+  getTimelineEntry: `SELECT ${TIMELINE_COLS} FROM timeline WHERE user_jid = ? AND seq = ?`,
+  listTimelineOldest: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${IN_RANGE} ORDER BY seq ASC LIMIT @max`,
+  listTimelineNewest: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${IN_RANGE} ORDER BY seq DESC LIMIT @max`,
+  countTimeline: `SELECT COUNT(*) AS n FROM timeline WHERE ${IN_RANGE}`,
+  deleteTimelineItems: `DELETE FROM timeline WHERE ${AT_USER_NODE}
+    AND item_id IN (SELECT value FROM json_each(?))`,
+  deleteTimelineNode: `DELETE FROM timeline WHERE ${AT_USER_NODE}`,
+  // Everything from the (keep + 1)th newest down; nothing when there are no more than `keep`.
+  trimTimeline: `DELETE FROM timeline WHERE user_jid = @user AND seq <= (
+      SELECT seq FROM timeline WHERE user_jid = @user ORDER BY seq DESC LIMIT 1 OFFSET @keep
+    )`,
+
+  getSettings: "SELECT settings FROM user_settings WHERE user_jid = ?",
+  putSettings: `INSERT INTO user_settings (user_jid, settings) VALUES (?, ?)
+    ON CONFLICT (user_jid) DO UPDATE SET settings = excluded.settings`,
+
+  insertOutbox: `INSERT INTO outbox (recipient, domain, message_id, stanza, attempts, created_at,
+      next_attempt_at, deadline, sent_at, last_error)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  getOutboxByMessageId: `SELECT ${OUTBOX_COLS} FROM outbox WHERE message_id = ?`,
+  // A field left null keeps its value; sent_at is set (to null, too) when @setSentAt is 1.
+  updateOutbox: `UPDATE outbox SET
+      attempts = COALESCE(@attempts, attempts),
+      next_attempt_at = COALESCE(@nextAttemptAt, next_attempt_at),
+      last_error = COALESCE(@lastError, last_error),
+      sent_at = CASE WHEN @setSentAt = 1 THEN @sentAt ELSE sent_at END
+    WHERE id = @id`,
+  rescheduleOutboxDomain:
+    "UPDATE outbox SET next_attempt_at = ? WHERE domain = ? AND sent_at IS NULL",
+  deleteOutbox: "DELETE FROM outbox WHERE id IN (SELECT value FROM json_each(?))",
+  listDueOutbox: `SELECT ${OUTBOX_COLS} FROM outbox
+    WHERE sent_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+  listOutboxSentBefore: `SELECT ${OUTBOX_COLS} FROM outbox
+    WHERE sent_at IS NOT NULL AND sent_at <= ? ORDER BY id LIMIT ?`,
+  listOutboxExpired: `SELECT ${OUTBOX_COLS} FROM outbox WHERE deadline < ? ORDER BY id LIMIT ?`,
+  listOutboxDomains: `SELECT domain, MIN(next_attempt_at) AS next_attempt_at, COUNT(*) AS n
+    FROM outbox WHERE sent_at IS NULL GROUP BY domain ORDER BY domain`,
+  countOutbox: "SELECT COUNT(*) AS n FROM outbox",
 } as const;
 
 export type Statements = { [K in keyof typeof SQL]: Database.Statement };
