@@ -21,7 +21,8 @@ https_ports = {}
 
 -- No "tls": there are no certificates on loopback (see SERVERS.md).
 -- (A local too: the config's globals can be set but not read back.)
-local modules = { "roster", "saslauth", "dialback", "disco", "ping", "presence", "version", "posix" }
+local modules = { "roster", "saslauth", "dialback", "disco", "ping", "presence", "version", "posix",
+  "offline", "pep" }
 modules_enabled = modules
 modules_disabled = { "s2s_bidi" }
 c2s_require_encryption = false

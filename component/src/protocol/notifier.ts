@@ -111,6 +111,7 @@ export class Notifier {
         yield this.lastItem(event);
         return;
       case "node-created":
+      case "timeline-posts":
         return;
     }
   }
@@ -252,7 +253,8 @@ export class Notifier {
         subid: event.subid,
       },
     });
-    if (event.cause !== "subscribe" && event.cause !== "unsubscribe") {
+    const told = event.cause !== "subscribe" && event.cause !== "unsubscribe";
+    if (told && event.cause !== "delivery-failed") {
       const text = subscriberText(event, owner);
       const body = text ? [xml("body", null, text)] : [];
       // A normal message, not a headline: servers keep it for an offline requester.
@@ -260,11 +262,13 @@ export class Notifier {
     }
     if (event.notifyOwner && event.owner) {
       const text =
-        event.state === "subscribed"
-          ? `${event.jid} now follows your microblog.`
-          : event.state === "none"
-            ? `${event.jid} no longer follows your microblog.`
-            : `${event.jid}'s subscription to your microblog is ${event.state}.`;
+        event.cause === "delivery-failed"
+          ? `${event.jid} no longer follows your microblog: notifications to them failed (${event.detail ?? "error"}).`
+          : event.state === "subscribed"
+            ? `${event.jid} now follows your microblog.`
+            : event.state === "none"
+              ? `${event.jid} no longer follows your microblog.`
+              : `${event.jid}'s subscription to your microblog is ${event.state}.`;
       yield this.message(event.service, event.owner, [el, xml("body", null, text)]);
     }
   }
