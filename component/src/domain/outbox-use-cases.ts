@@ -47,7 +47,9 @@ export async function deferDelivery(
     });
     await ctx.tx.rescheduleOutboxDomain(known.domain, nextAttemptAt);
     await ctx.tx.incrementCounter("outbox:bounced-again");
-    return { result: { kind: "queued", entry: { ...known, attempts, nextAttemptAt } }, events: [] };
+    const { sentAt: _sent, ...waiting } = known;
+    const entry = { ...waiting, attempts, nextAttemptAt, lastError: bounce.condition };
+    return { result: { kind: "queued", entry }, events: [] };
   }
   if (bounce.stanza === undefined) return { result: { kind: "unknown" }, events: [] };
   return { result: await enqueue(ctx, bounce, bounce.stanza, policy), events: [] };
@@ -77,18 +79,22 @@ async function enqueue(
   return { kind: "queued", entry: { ...entry, nextAttemptAt } };
 }
 
-/** A notification to a domain whose queue is not empty waits behind it (order per domain). */
+/**
+ * A notification to a domain whose queue is not empty waits behind it (order per domain): it
+ * takes the schedule of the domain's waiting entries (the first delay when none waits).
+ */
 export async function queueBehind(
   ctx: CoreContext,
   item: { recipient: string; domain: string; messageId: string; stanza: string },
   policy: RetryPolicy,
 ): Promise<Outcome<OutboxEntry>> {
   const now = ctx.now();
+  const waiting = (await ctx.tx.listOutboxDomains()).find((d) => d.domain === item.domain);
   const entry = await ctx.tx.enqueueOutbox({
     ...item,
     attempts: 0,
     createdAt: now,
-    nextAttemptAt: now + retryDelayMs(1, policy),
+    nextAttemptAt: waiting?.nextAttemptAt ?? now + retryDelayMs(1, policy),
     deadline: now + policy.deadlineMs,
     lastError: "",
   });

@@ -31,7 +31,8 @@ export function retryDelayMs(
   policy: RetryPolicy = DEFAULT_RETRY_POLICY,
   random: () => number = Math.random,
 ): number {
-  const n = Math.max(1, Math.floor(attempts));
+  // NaN (Math.max would pass it on, and nextAttemptAt would never come) counts as the first.
+  const n = Number.isNaN(attempts) ? 1 : Math.max(1, Math.floor(attempts));
   const base = Math.min(policy.maxDelayMs, policy.firstDelayMs * GROWTH ** Math.min(n - 1, 30));
   const jitter = 1 + JITTER * (2 * random() - 1);
   return Math.max(1, Math.round(Math.min(policy.maxDelayMs, base * jitter)));
