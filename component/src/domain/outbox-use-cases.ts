@@ -62,7 +62,9 @@ async function enqueue(
   policy: RetryPolicy,
 ): Promise<DeferResult> {
   const now = ctx.now();
-  const nextAttemptAt = now + retryDelayMs(1, policy);
+  // A domain already backing off keeps its schedule: a new bounce does not pull it forward.
+  const waiting = (await ctx.tx.listOutboxDomains()).find((d) => d.domain === bounce.domain);
+  const nextAttemptAt = Math.max(waiting?.nextAttemptAt ?? 0, now + retryDelayMs(1, policy));
   const entry = await ctx.tx.enqueueOutbox({
     recipient: bounce.recipient,
     domain: bounce.domain,
