@@ -16,6 +16,7 @@ import { accountCommands, getPendingCommand } from "./im/account-commands.js";
 import { AdhocCommands } from "./im/adhoc.js";
 import { registerAuthorizationAnswers } from "./im/authorization-answers.js";
 import { PresenceFace } from "./im/presence.js";
+import { timelineCommands } from "./im/timeline-commands.js";
 import { Addresses } from "./protocol/addresses.js";
 import { ComponentConnection } from "./protocol/component-connection.js";
 import { registerDiscovery } from "./protocol/discovery.js";
@@ -81,6 +82,7 @@ function createPubsubService(config: Config, store: PubsubStore, addresses: Addr
       usersDomains: config.usersDomains,
       deniedDomains: config.denyDomains,
       allowedDomains: config.allowDomains,
+      trustedDomains: [config.domain],
     },
     limits: domainLimits(config.limits),
     timeline: timelineLimits(config.limits),
@@ -112,7 +114,8 @@ function wireFaces(app: {
   presence.register(router);
   registerAuthorizationAnswers(router, { pubsub, addresses });
   const commands = new AdhocCommands((reason) => pubsub.incrementCounter(`refused:${reason}`)).add(
-    ...accountCommands({ pubsub, addresses, admins: config.admins }),
+    ...accountCommands({ pubsub, addresses, admins: config.admins, follows }),
+    ...timelineCommands({ follows, timeline, pubsub, addresses, limits: config }),
     getPendingCommand({ pubsub, addresses }),
   );
   commands.register(router);

@@ -85,6 +85,11 @@ export interface ServicePolicy {
   deniedDomains: readonly string[];
   /** When non-empty, only these domains (and subdomains) and the users domains may interact. */
   allowedDomains: readonly string[];
+  /**
+   * Domains that act for the users (the component's own domain: u@C follows on u's behalf):
+   * exempt from the request limits like the users domains, nothing more. Default none.
+   */
+  trustedDomains?: readonly string[];
 }
 
 /** Where an actor's effective affiliation comes from (decides the refusal reason of a ban). */
@@ -380,6 +385,11 @@ export function checkRequestLimits(c: RequestCounts, limits: AbuseLimits): Pubsu
 /** Whether a pending request created at `createdAt` has expired at `now`. */
 export function isPendingExpired(createdAt: number, now: number, limits: AbuseLimits): boolean {
   return now - createdAt >= limits.pendingTtlMs;
+}
+
+/** Whether requests from `domain` are exempt from the per-domain abuse limits. */
+export function isLimitExempt(domain: string, policy: ServicePolicy): boolean {
+  return isLocalDomain(domain, policy) || (policy.trustedDomains ?? []).includes(domain);
 }
 
 /** Whether `domain` is one of the users domains (local) rather than remote. */

@@ -111,6 +111,7 @@ export class PubsubService {
         usersDomains: options.policy?.usersDomains ?? [],
         deniedDomains: options.policy?.deniedDomains ?? [],
         allowedDomains: options.policy?.allowedDomains ?? [],
+        trustedDomains: options.policy?.trustedDomains ?? [],
       },
       limits: { ...DEFAULT_LIMITS, ...options.limits },
       maxItemsCeiling: options.maxItemsCeiling ?? MAX_ITEMS_CEILING,

@@ -5,7 +5,7 @@
  */
 import {
   checkRequestLimits,
-  isLocalDomain,
+  isLimitExempt,
   isPendingExpired,
   may,
   RATE_WINDOW_MS,
@@ -120,7 +120,7 @@ async function enforceRequestLimits(
 ): Promise<void> {
   const domain = domainOf(jid);
   const requester = bareJid(jid);
-  const remote = !isLocalDomain(domain, ctx.policy);
+  const remote = !isLimitExempt(domain, ctx.policy);
   const now = ctx.now();
   // The last minute: requests made after now - window (the bounds below are inclusive).
   const windowStart = now - RATE_WINDOW_MS + 1;
