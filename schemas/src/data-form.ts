@@ -41,6 +41,9 @@ export interface DataForm {
   title?: string;
   instructions?: string[];
   fields: DataField[];
+  /** XEP-0004 §3.4 a table: the columns (<reported/>), then one row of fields per <item/>. */
+  reported?: DataField[];
+  items?: DataField[][];
 }
 
 /** A data form that cannot be read, or a field whose value is not what the form type says. */
@@ -79,6 +82,10 @@ export function parseDataForm(x: Element): DataForm {
   const instructions = x.getChildren("instructions").map((i) => i.getText().trim());
   if (instructions.length > 0) form.instructions = instructions;
   form.fields = x.getChildren("field").map(parseField);
+  const reported = x.getChild("reported");
+  if (reported) form.reported = reported.getChildren("field").map(parseField);
+  const items = x.getChildren("item").map((i) => i.getChildren("field").map(parseField));
+  if (items.length > 0) form.items = items;
   const formType = form.fields.find((f) => f.var === "FORM_TYPE")?.values[0];
   if (formType !== undefined) form.formType = formType;
   return form;
@@ -122,6 +129,8 @@ export function buildDataForm(form: DataForm): Element {
     (form.instructions ?? []).map((i) => xml("instructions", null, i)),
     formTypeField && buildField(formTypeField),
     form.fields.map(buildField),
+    form.reported && xml("reported", null, form.reported.map(buildField)),
+    (form.items ?? []).map((row) => xml("item", null, row.map(buildField))),
   );
 }
 

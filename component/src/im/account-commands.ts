@@ -8,6 +8,7 @@ import { PubsubError } from "../domain/errors.js";
 import type { PubsubEvent } from "../domain/events.js";
 import type { PubsubService } from "../domain/pubsub-service.js";
 import { MICROBLOG_NODE, type NodeRef, type Subscription } from "../domain/types.js";
+import type { FollowClient } from "../federation/follow-client.js";
 import type { Addresses } from "../protocol/addresses.js";
 import { StanzaError } from "../protocol/stanza-error.js";
 import type { AdhocCommand, CommandContext, CommandResult } from "./adhoc.js";
@@ -18,6 +19,8 @@ export interface AccountDeps {
   pubsub: PubsubService;
   addresses: Addresses;
   admins: readonly string[];
+  /** Blocking ends following: the blocker's follows of the JID or domain end too. */
+  follows?: Pick<FollowClient, "unfollowBlocked">;
 }
 
 const jidForm = (title: string, label: string): DataForm => ({
@@ -42,7 +45,7 @@ function listResult(title: string, subs: readonly Subscription[]): CommandResult
 }
 
 /** The sender's own microblog node; forbidden for senders of other domains. */
-function ownNode(addresses: Addresses, ctx: CommandContext): NodeRef {
+export function ownNode(addresses: Addresses, ctx: CommandContext): NodeRef {
   const service = addresses.serviceOf(ctx.actor);
   if (!service)
     throw new StanzaError(
@@ -119,7 +122,7 @@ function answerCommand({ pubsub, addresses }: AccountDeps, allow: boolean): Adho
   };
 }
 
-function blockCommand({ pubsub, addresses }: AccountDeps, block: boolean): AdhocCommand {
+function blockCommand({ pubsub, addresses, follows }: AccountDeps, block: boolean): AdhocCommand {
   const verb = block ? "Block" : "Unblock";
   return {
     node: block ? "block" : "unblock",
@@ -134,7 +137,12 @@ function blockCommand({ pubsub, addresses }: AccountDeps, block: boolean): Adhoc
       const changes = [{ entity, affiliation } as const];
       const ref = ownNode(addresses, ctx);
       const { events } = await pubsub.setNodeAffiliations(ctx.actor, ref, changes, true);
-      return { note: `${entity} is ${block ? "blocked" : "no longer blocked"}.`, events };
+      const ended = block && follows ? await follows.unfollowBlocked(ctx.actor, entity) : 0;
+      const unfollowed = ended > 0 ? ` You no longer follow ${entity}.` : "";
+      return {
+        note: `${entity} is ${block ? "blocked" : "no longer blocked"}.${unfollowed}`,
+        events,
+      };
     },
   };
 }

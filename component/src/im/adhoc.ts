@@ -40,8 +40,8 @@ export interface AdhocCommand {
   audience: "service" | "user";
   /** Whether ctx may see and run it (listing and execution both ask). */
   allowed(ctx: CommandContext): boolean;
-  /** First stage: the form to fill. Absent: the command completes at once. */
-  form?(ctx: CommandContext): DataForm;
+  /** First stage: the form to fill (it may read current values). Absent: completes at once. */
+  form?(ctx: CommandContext): DataForm | Promise<DataForm>;
   complete(ctx: CommandContext, submitted: DataForm | undefined): Promise<CommandResult>;
 }
 
@@ -167,7 +167,7 @@ export class AdhocCommands implements DiscoContributor {
       );
     const submitted = this.submittedForm(req.child);
     if (cmd.form && !submitted) {
-      const form = cmd.form(ctx);
+      const form = await cmd.form(ctx);
       const id = this.openSession(node, ctx.actor);
       return { payload: this.reply(node, id, "executing", { form }, true) };
     }

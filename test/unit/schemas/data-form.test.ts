@@ -81,6 +81,28 @@ describe("data forms (XEP-0004 examples)", () => {
     expect(findDataForm(xml("command", null, x), "urn:other")).toBeUndefined();
   });
 
+  it("writes and reads a table (§3.4): fields, then <reported/>, then one <item/> per row", () => {
+    const form = {
+      type: "result" as const,
+      title: "Following",
+      fields: [field("count", "2")],
+      reported: [field("jid", undefined, { label: "Address" }), field("state", undefined)],
+      items: [
+        [field("jid", "a@example.org"), field("state", "subscribed")],
+        [field("jid", "b@example.org"), field("state", "pending")],
+      ],
+    };
+    const x = buildDataForm(form);
+    expect(x.toString()).toBe(
+      '<x xmlns="jabber:x:data" type="result"><title>Following</title>' +
+        '<field var="count"><value>2</value></field>' +
+        '<reported><field var="jid" label="Address"/><field var="state"/></reported>' +
+        '<item><field var="jid"><value>a@example.org</value></field><field var="state"><value>subscribed</value></field></item>' +
+        '<item><field var="jid"><value>b@example.org</value></field><field var="state"><value>pending</value></field></item></x>',
+    );
+    expect(parseDataForm(x)).toEqual(form);
+  });
+
   it("rejects what is not a form, with a readable message", () => {
     expect(() => parseDataForm(xml("x", { xmlns: NS_DATA_FORMS, type: "bogus" }))).toThrow(
       "Unknown data form type 'bogus'.",

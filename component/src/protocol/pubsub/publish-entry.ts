@@ -8,6 +8,10 @@ import { clone } from "ltx";
 import { completeEntry, parseEntry } from "../../../../schemas/src/atom.js";
 import { NS_ATOM } from "../../../../schemas/src/ns.js";
 import { type Element, parseXml, xml } from "../../../../schemas/src/xml.js";
+import type { Outcome } from "../../domain/events.js";
+import type { CompletionContext, PublishResult } from "../../domain/item-use-cases.js";
+import type { PubsubService } from "../../domain/pubsub-service.js";
+import type { NodeConfig } from "../../domain/types.js";
 import { StanzaError } from "../stanza-error.js";
 import type { PubsubLimits } from "./context.js";
 
@@ -59,6 +63,42 @@ export function prepareEntry(payload: Element, target: EntryTarget, limits: Pubs
     now: target.now ?? new Date(),
     node: target.node,
     maxLength: limits.maxPostLength,
+  });
+}
+
+/** Where an entry goes: the microblog address u@C, its owner u@D, the node. */
+export type EntryPlace = Pick<EntryTarget, "serviceJid" | "owner" | "node">;
+
+/**
+ * §7.1 publish of a checked payload (singlePayload), as every face publishes: in one
+ * transaction the domain chooses the item id, reads the item it replaces and completes the
+ * entry (prepareEntry, keeping the replaced item's <published>); the node is created on its
+ * owner's first publish; publish-options are preconditions.
+ */
+export function publishEntry(
+  service: PubsubService,
+  actor: string,
+  place: EntryPlace,
+  payload: Element,
+  limits: PubsubLimits,
+  options: { itemId?: string; preconditions?: Partial<NodeConfig> } = {},
+): Promise<Outcome<PublishResult>> {
+  const complete = (c: CompletionContext) => {
+    const previous = c.previous ? publishedOf(c.previous.payload) : undefined;
+    const target: EntryTarget = {
+      ...place,
+      itemId: c.itemId,
+      now: new Date(c.now),
+      ...(previous !== undefined ? { previousPublished: previous } : {}),
+    };
+    return prepareEntry(payload, target, limits).toString();
+  };
+  const ref = { service: place.serviceJid, node: place.node };
+  return service.publishItem(actor, ref, {
+    ...(options.itemId ? { id: options.itemId } : {}),
+    payload: payload.toString(),
+    complete,
+    ...(options.preconditions ? { preconditions: options.preconditions } : {}),
   });
 }
 
