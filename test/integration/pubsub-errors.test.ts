@@ -171,8 +171,9 @@ describe.each(WORLDS)("XEP-0060 errors on %s with %s", (kind, store) => {
     });
 
     it("subscribe to a node that does not exist: item-not-found", async () => {
+      // (bob's microblog node itself exists for every user: it is created on subscription.)
       const reply = await alice().iq(
-        pubsubIq("set", svc("bob"), `<subscribe node='${NODE}' jid='alice@${D}'/>`),
+        pubsubIq("set", svc("bob"), `<subscribe node='urn:example:other' jid='alice@${D}'/>`),
       );
       expectError(reply, NOT_FOUND);
     });

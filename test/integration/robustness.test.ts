@@ -51,13 +51,25 @@ describe.each(SERVER_KINDS)("robustness on %s", (kind) => {
     expect(component.proc.exitCode).toBeNull();
   });
 
-  it("creates nothing when a stranger adds a user who never posted", async () => {
+  it("a user who never posted has a microblog: adding them follows it (created empty)", async () => {
+    const before = await mallory.iq(
+      xml("iq", { type: "get", to: `nobody@${C}` }, xml("query", { xmlns: NS_DISCO_ITEMS })),
+    );
+    expect(before.getChild("query", NS_DISCO_ITEMS)?.getChildren("item")).toEqual([]);
+    // Fetching the roster makes this resource "interested" (RFC 6121 §2.1.6): it gets subscribed.
+    await mallory.iq(xml("iq", { type: "get" }, xml("query", { xmlns: "jabber:iq:roster" })));
     await mallory.send(xml("presence", { to: `nobody@${C}`, type: "subscribe" }));
-    await new Promise((r) => setTimeout(r, 500));
+    await mallory.waitFor(
+      (el) =>
+        el.name === "presence" &&
+        el.attrs.type === "subscribed" &&
+        el.attrs.from?.startsWith(`nobody@${C}`) === true,
+    );
     const items = await mallory.iq(
       xml("iq", { type: "get", to: `nobody@${C}` }, xml("query", { xmlns: NS_DISCO_ITEMS })),
     );
-    expect(items.getChild("query", NS_DISCO_ITEMS)?.getChildren("item")).toEqual([]);
+    const nodes = items.getChild("query", NS_DISCO_ITEMS)?.getChildren("item") ?? [];
+    expect(nodes.map((n) => n.attrs.node)).toEqual(["urn:xmpp:microblog:0"]);
     await alive();
   });
 

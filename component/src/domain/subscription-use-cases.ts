@@ -13,6 +13,7 @@ import {
 } from "./capabilities.js";
 import { PubsubError } from "./errors.js";
 import type { Outcome, PubsubEvent } from "./events.js";
+import { createNodeFromView } from "./item-use-cases.js";
 import { acceptJid, bareJid, domainOf } from "./jid.js";
 import {
   affiliationLookup,
@@ -27,6 +28,7 @@ import {
   subscriptionChanged,
   subscriptionsNamed,
   verdictFor,
+  viewNode,
 } from "./service-context.js";
 import {
   defaultSubscriptionOptions,
@@ -35,7 +37,7 @@ import {
   validateSubscriptionOptions,
   withOptions,
 } from "./subscription-options.js";
-import type { AffiliationEntry, NodeRef, Subscription } from "./types.js";
+import { type AffiliationEntry, MICROBLOG_NODE, type NodeRef, type Subscription } from "./types.js";
 
 export interface SubscribeRequest {
   /** The JID to subscribe (the subscribe element's jid): bare or full, its bare part the sender's. */
@@ -54,9 +56,9 @@ export async function subscribe(
   if (bareJid(jid) !== bareJid(actor)) {
     throw new PubsubError("bad-request", { pubsubCondition: "invalid-jid", reason: "invalid-jid" });
   }
-  const node = asView(await requireNode(ctx, ref));
-  const existing = await findSubscription(ctx, node, jid);
-  const verdict = await verdictFor(ctx, "subscribe", node, jid);
+  const view = await subscribableNode(ctx, ref);
+  const existing = view.exists ? await findSubscription(ctx, view, jid) : undefined;
+  const verdict = await verdictFor(ctx, "subscribe", view, jid);
   if (verdict.kind === "refuse") throw verdict.error;
   if (req.options) validateSubscriptionOptions(req.options);
   if (existing) {
@@ -66,7 +68,8 @@ export async function subscribe(
     return { result: configured, events: [] };
   }
   const pending = verdict.kind === "pending";
-  await enforceRequestLimits(ctx, node, jid, pending);
+  await enforceRequestLimits(ctx, view, jid, pending);
+  const { node, events: creation } = await ensureNode(ctx, view);
   const created: Subscription = {
     ...ref,
     jid,
@@ -90,7 +93,27 @@ export async function subscribe(
         subscriptionChanged(node, sub, "subscribed", "subscribe"),
         ...(await lastItemFor(ctx, node, sub)),
       ];
-  return { result: sub, events };
+  return { result: sub, events: [...creation, ...events] };
+}
+
+/**
+ * The node to subscribe to: the stored one, or, for a user's microblog node that was never
+ * published to, the node the owner would get (every user of the users domains has a
+ * microblog, posts or not: following a new account works). Anything else: item-not-found.
+ */
+async function subscribableNode(ctx: CoreContext, ref: NodeRef): Promise<NodeView> {
+  if (ref.node !== MICROBLOG_NODE) return asView(await requireNode(ctx, ref));
+  return viewNode(ctx, ref);
+}
+
+/** Create a microblog node on its first subscription (with the owner's default config). */
+async function ensureNode(
+  ctx: CoreContext,
+  view: NodeView,
+): Promise<{ node: NodeView; events: PubsubEvent[] }> {
+  if (view.exists) return { node: view, events: [] };
+  const { node, event } = await createNodeFromView(ctx, view, view.config);
+  return { node, events: [event] };
 }
 
 /**

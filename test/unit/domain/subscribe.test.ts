@@ -24,11 +24,25 @@ describe("subscribe", () => {
     expect((await service.getNodeSubscriptions(ALICE, NODE)).result).toEqual([]);
   });
 
-  it("answers item-not-found for a node that does not exist", async () => {
+  it("answers item-not-found for a node that does not exist, and at an address that is nobody's", async () => {
     const { service } = makeHarness();
-    await expectError(() => service.subscribe(BOB, NODE, { jid: BOB }), {
+    await expectError(() => service.subscribe(BOB, { ...NODE, node: "other" }, { jid: BOB }), {
       condition: "item-not-found",
     });
+    const nobody = { service: "nobody@elsewhere.example", node: NODE.node };
+    await expectError(() => service.subscribe(BOB, nobody, { jid: BOB }), {
+      condition: "item-not-found",
+    });
+  });
+
+  it("a user's microblog that was never published to: created on the first subscription", async () => {
+    const { service } = makeHarness();
+    const out = await service.subscribe(BOB, NODE, { jid: BOB });
+    expect(out.result.state).toBe("subscribed");
+    expect(out.events.map((e) => e.type)).toEqual(["node-created", "subscription-changed"]);
+    expect((await service.getNodeSubscriptions(ALICE, NODE)).result.map((s) => s.jid)).toEqual([
+      BOB,
+    ]);
   });
 
   it("open: subscribes at once and sends the last published item", async () => {
