@@ -126,6 +126,7 @@ function wireFaces(app: {
     backfill: (user, ref) => {
       follows.backfill(user, ref).catch(() => {});
     },
+    caughtUp: (ref) => follows.caughtUp(ref),
   });
   const mam = registerMam(router, { timeline, addresses });
   const microblogs = {

@@ -219,8 +219,31 @@ export class FollowClient {
     return this.troubled.has(domain);
   }
 
+  /**
+   * Resolves when no catch-up that covers this follow is running. An event from a followed node
+   * waits for it: the catch-up brings the posts lost in flight, older than the event's, and
+   * they enter the timeline first, in order.
+   */
+  async caughtUp(ref: NodeRef): Promise<void> {
+    const domain = domainOf(ref.service);
+    const waits = [this.running.get(""), this.running.get(domain)];
+    await Promise.all(waits.map((p) => p?.catch(() => {})));
+  }
+
+  private readonly running = new Map<string, Promise<unknown>>();
+
   /** Catch up on every followed node (or those at `domain`); never throws. */
-  async catchUp(domain?: string): Promise<{ nodes: number; added: number; failed: number }> {
+  catchUp(domain?: string): Promise<{ nodes: number; added: number; failed: number }> {
+    const key = domain ?? "";
+    const run = this.runCatchUp(domain);
+    this.running.set(key, run);
+    void run.finally(() => {
+      if (this.running.get(key) === run) this.running.delete(key);
+    });
+    return run;
+  }
+
+  private async runCatchUp(domain?: string) {
     const follows = await this.opts.timeline.listFollowsAt(domain).catch(() => [] as Follow[]);
     let added = 0;
     let failed = 0;

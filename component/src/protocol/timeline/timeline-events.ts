@@ -20,6 +20,8 @@ export interface TimelineEventsDeps {
   addresses: Addresses;
   /** Fetch a followed node's items (an event without payloads, a new approval). */
   backfill: (user: string, ref: NodeRef) => void;
+  /** Resolves when no catch-up covering this follow runs (its older posts go in first). */
+  caughtUp: (ref: NodeRef) => Promise<void>;
 }
 
 type Out = { events: PubsubEvent[] };
@@ -87,6 +89,7 @@ async function onItems(
   const withPayload = event.items.filter((i) => i.payload !== undefined);
   const { posts, rejected } = readIncomingPosts(withPayload, ref.service);
   if (posts.length > 0) {
+    await deps.caughtUp(ref);
     const out = await timeline.recordPosts(user, ref, posts, "event");
     if (out.result.dropped) {
       await drop(deps, log, out.result.dropped, { ...ref, items: posts.length });
