@@ -85,6 +85,7 @@ describe.each(PAIRS)("home timelines across servers (Prosody with %s)", (kind) =
     }
     await pub.register("alice", "alice-pw");
     await pub.register("mallory", "mallory-pw");
+    await pub.register("erin", "erin-pw");
     await fol.register("carol", "carol-pw");
     await fol.register("dave", "dave-pw");
     await Promise.all([startWarble("pub"), startWarble("fol")]);
@@ -153,7 +154,10 @@ describe.each(PAIRS)("home timelines across servers (Prosody with %s)", (kind) =
     );
     const archive = (await mamAll(carol, carolSvc)).map((p) => p.itemId);
     for (const id of posted) expect(countOf(archive, id), id).toBe(1);
-    expect(archive.filter((id) => posted.includes(id)), `${JSON.stringify(archive)} vs ${JSON.stringify(posted)}\n${logs()}`).toEqual(posted);
+    expect(
+      archive.filter((id) => posted.includes(id)),
+      `${JSON.stringify(archive)} vs ${JSON.stringify(posted)}\n${logs()}`,
+    ).toEqual(posted);
   });
 
   it("carol's Warble stopped while alice posts: caught up at its start, once", async () => {
@@ -176,7 +180,10 @@ describe.each(PAIRS)("home timelines across servers (Prosody with %s)", (kind) =
     const relayed = relaysTo(carol, carolSvc).map(relayedItem);
     for (const id of [p5, p6]) expect(countOf(relayed, id), id).toBe(1);
     const archive = (await mamAll(carol, carolSvc)).map((p) => p.itemId);
-    expect(archive.filter((id) => posted.includes(id)), `${JSON.stringify(archive)} vs ${JSON.stringify(posted)}\n${logs()}`).toEqual(posted);
+    expect(
+      archive.filter((id) => posted.includes(id)),
+      `${JSON.stringify(archive)} vs ${JSON.stringify(posted)}\n${logs()}`,
+    ).toEqual(posted);
   });
 
   it("a retry queued at alice's Warble survives its restart: dave, a plain pubsub subscriber, gets it once", async () => {
@@ -214,6 +221,52 @@ describe.each(PAIRS)("home timelines across servers (Prosody with %s)", (kind) =
     });
     await new Promise((r) => setTimeout(r, 2000));
     expect(dave.received.filter(hasP7)).toHaveLength(1);
+  });
+
+  it("an offline follower gets the relay when she logs in (the server's offline storage)", async () => {
+    await carol.stop();
+    const id = await post("while you were offline");
+    // The relay goes out once the post reached carol's Warble (no client of hers is online to
+    // see it happen): give it time to reach her server's offline storage.
+    await new Promise((r) => setTimeout(r, 3000));
+    carol = await connect(fol, "carol");
+    await carol
+      .waitFor((el) => isRelayFrom(carolSvc)(el) && relayedItem(el) === id, 20_000)
+      .catch((err: Error) => {
+        throw new Error(`${err.message}\n${logs()}`);
+      });
+  });
+
+  it("follows a plain PEP microblog (Prosody's mod_pep) by its xmpp: URI", async () => {
+    const erin = await connect(pub, "erin");
+    try {
+      const pepPublish = (id: string, text: string) =>
+        erin.iq(
+          stanza(
+            `<iq type='set'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='urn:xmpp:microblog:0'><item id='${id}'>${entryXml(text)}</item></publish><publish-options><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>http://jabber.org/protocol/pubsub#publish-options</value></field><field var='pubsub#access_model'><value>open</value></field></x></publish-options></pubsub></iq>`,
+          ),
+          15_000,
+        );
+      expectResult(await pepPublish("pep-1", "from my own server's PEP"));
+      const uri = `xmpp:erin@${pub.usersDomain}?;node=urn%3Axmpp%3Amicroblog%3A0`;
+      const out = await followVia(carol, fol.componentDomain, uri);
+      expect(out.note ?? "", logs()).toMatch(/now follow/);
+      await untilTrue(
+        async () => (await mamAll(carol, carolSvc)).some((p) => p.itemId === "pep-1"),
+        20_000,
+        `pep-1 in carol's timeline\n${logs()}`,
+      );
+      expectResult(await pepPublish("pep-2", "a second PEP post"));
+      await carol
+        .waitFor((el) => isRelayFrom(carolSvc)(el) && relayedItem(el) === "pep-2", 20_000)
+        .catch((err: Error) => {
+          throw new Error(`${err.message}\n${logs()}`);
+        });
+      const body = relaysTo(carol, carolSvc).find((m) => relayedItem(m) === "pep-2");
+      expect(body?.getChildText("body")).toBe(`erin@${pub.usersDomain}: a second PEP post`);
+    } finally {
+      await erin.stop();
+    }
   });
 
   it("an event pushed at carol@C by a node she does not follow is dropped and counted", async () => {
