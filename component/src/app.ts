@@ -123,8 +123,8 @@ function wireFaces(app: {
   registerTimelineEvents(router, {
     timeline,
     addresses,
-    backfill: (user, ref) => {
-      follows.backfill(user, ref).catch(() => {});
+    backfill: (user, ref, source) => {
+      follows.backfill(user, ref, source).catch(() => {});
     },
     caughtUp: (ref) => follows.caughtUp(ref),
   });
@@ -166,6 +166,7 @@ export class App {
     const publish = (events: readonly BusEvent[]) => this.bus.publish(events);
     this.delivery = new Delivery({
       sink: connection,
+      isOnline: () => connection.online,
       timeline: this.timeline,
       addresses,
       log,

@@ -29,6 +29,7 @@ export * from "./timeline-types.js";
 export {
   DEFAULT_TIMELINE_LIMITS,
   type IncomingPost,
+  type PostSource,
   type TimelineLimits,
 } from "./timeline-use-cases.js";
 export * from "./types.js";

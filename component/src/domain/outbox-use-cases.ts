@@ -3,16 +3,24 @@
  * again on the retry schedule, in order per domain (every waiting entry of a domain shares one
  * schedule, and due entries are taken by id). An entry sent again stays, marked `sentAt`,
  * until the time a bounce takes has passed without one; a bounce puts it back in line.
+ *
+ * The schedule group (`domain` of an entry) is the recipient's domain when its server could not
+ * be reached (every notification to it waits), and the recipient's bare JID when only that
+ * recipient could not take it (the others of its domain go on as usual).
  */
 import type { Outcome } from "./events.js";
-import { type RetryPolicy, retryDelayMs } from "./retry-schedule.js";
+import { bareJid, domainOf } from "./jid.js";
+import { isRecipientGroup, type RetryPolicy, retryDelayMs } from "./retry-schedule.js";
 import type { CoreContext } from "./service-context.js";
 import type { OutboxEntry } from "./timeline-types.js";
 
 export interface Bounce {
   recipient: string;
+  /** The schedule group: the recipient's domain, or its bare JID (see above). */
   domain: string;
   messageId: string;
+  /** Who sent the bounce (bare): only the recipient or its server may. */
+  from?: string;
   /** The serialised notification, when this is its first bounce (else it is in the outbox). */
   stanza?: string;
   condition: string;
@@ -31,14 +39,24 @@ export async function deferDelivery(
 ): Promise<Outcome<DeferResult>> {
   const now = ctx.now();
   const known = await ctx.tx.getOutboxByMessageId(bounce.messageId);
+  if (known && bounce.from !== undefined && !bouncedBy(known.recipient, bounce.from)) {
+    return { result: { kind: "unknown" }, events: [] };
+  }
   if (known) {
     const attempts = known.attempts + 1;
-    if (now >= known.deadline) {
+    const giveUpAt = isRecipientGroup(known.domain)
+      ? Math.min(known.deadline, known.createdAt + policy.recipientDeadlineMs)
+      : known.deadline;
+    if (now >= giveUpAt) {
       await ctx.tx.deleteOutbox([known.id]);
       await ctx.tx.incrementCounter("outbox:gave-up");
       return { result: { kind: "gave-up", entry: known }, events: [] };
     }
-    const nextAttemptAt = now + retryDelayMs(attempts, policy);
+    const nextAttemptAt = await groupSchedule(
+      ctx,
+      known.domain,
+      now + retryDelayMs(attempts, policy),
+    );
     await ctx.tx.updateOutbox(known.id, {
       attempts,
       nextAttemptAt,
@@ -55,6 +73,25 @@ export async function deferDelivery(
   return { result: await enqueue(ctx, bounce, bounce.stanza, policy), events: [] };
 }
 
+/** Whether `from` (a bare JID) is the recipient or its server. */
+function bouncedBy(recipient: string, from: string): boolean {
+  const to = bareJid(recipient);
+  return from === to || from === domainOf(to);
+}
+
+/** A group's schedule only moves later: the group's waiting entries, or `next` if later. */
+async function groupSchedule(ctx: CoreContext, group: string, next: number): Promise<number> {
+  const waiting = (await ctx.tx.listOutboxDomains()).find((d) => d.domain === group);
+  return Math.max(waiting?.nextAttemptAt ?? 0, next);
+}
+
+/** After a restart nothing is known of what was sent before it: those entries are due again. */
+export async function unsendOutbox(ctx: CoreContext): Promise<Outcome<number>> {
+  const sent = await ctx.tx.listOutboxSentBefore(Number.MAX_SAFE_INTEGER, 100_000);
+  for (const e of sent) await ctx.tx.updateOutbox(e.id, { sentAt: null });
+  return { result: sent.length, events: [] };
+}
+
 async function enqueue(
   ctx: CoreContext,
   bounce: Bounce,
@@ -63,8 +100,7 @@ async function enqueue(
 ): Promise<DeferResult> {
   const now = ctx.now();
   // A domain already backing off keeps its schedule: a new bounce does not pull it forward.
-  const waiting = (await ctx.tx.listOutboxDomains()).find((d) => d.domain === bounce.domain);
-  const nextAttemptAt = Math.max(waiting?.nextAttemptAt ?? 0, now + retryDelayMs(1, policy));
+  const nextAttemptAt = await groupSchedule(ctx, bounce.domain, now + retryDelayMs(1, policy));
   const entry = await ctx.tx.enqueueOutbox({
     recipient: bounce.recipient,
     domain: bounce.domain,

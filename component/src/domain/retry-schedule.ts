@@ -11,12 +11,22 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** How long after the first failure to keep trying, ms (default 3 days). */
   deadlineMs: number;
+  /**
+   * How long to keep trying when only the recipient was unavailable (its server answered):
+   * an account that is gone answers service-unavailable for ever. Default 1 day; after it, the
+   * error counts as permanent (the subscription ends).
+   */
+  recipientDeadlineMs: number;
 }
+
+/** Whether a schedule group is one recipient (a bare JID) rather than a whole domain. */
+export const isRecipientGroup = (group: string) => group.includes("@");
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   firstDelayMs: 5_000,
   maxDelayMs: 2 * 3600_000,
   deadlineMs: 3 * 86_400_000,
+  recipientDeadlineMs: 86_400_000,
 };
 
 const GROWTH = 4;
@@ -55,3 +65,9 @@ export const TEMPORARY_DELIVERY_CONDITIONS: ReadonlySet<string> = new Set([
 export function isTemporaryDeliveryError(condition: string): boolean {
   return TEMPORARY_DELIVERY_CONDITIONS.has(condition);
 }
+
+/** Conditions that say the recipient's server could not be reached: the whole domain waits. */
+export const SERVER_UNREACHABLE_CONDITIONS: ReadonlySet<string> = new Set([
+  "remote-server-not-found",
+  "remote-server-timeout",
+]);

@@ -12,6 +12,7 @@ import {
   queueBehind,
   settleOutbox,
   takeDueDeliveries,
+  unsendOutbox,
   wakeDomain,
 } from "./outbox-use-cases.js";
 import type { PubsubService } from "./pubsub-service.js";
@@ -27,6 +28,7 @@ import {
   getSettings,
   type IncomingPost,
   listFollowing,
+  type PostSource,
   type RecordPostsResult,
   recordPosts,
   removePosts,
@@ -83,7 +85,7 @@ export class TimelineService {
     user: string,
     ref: NodeRef,
     posts: readonly IncomingPost[],
-    source: "event" | "backfill",
+    source: PostSource,
   ): Promise<Outcome<RecordPostsResult>> {
     return this.pubsub.run((ctx) => recordPosts(ctx, user, ref, posts, source));
   }
@@ -135,6 +137,10 @@ export class TimelineService {
 
   wakeDomain(domain: string): Promise<Outcome<number>> {
     return this.pubsub.run((ctx) => wakeDomain(ctx, domain));
+  }
+
+  unsendOutbox(): Promise<Outcome<number>> {
+    return this.pubsub.run((ctx) => unsendOutbox(ctx));
   }
 
   outboxDomains() {

@@ -8,7 +8,7 @@
  */
 import { PubsubError } from "./errors.js";
 import type { Outcome, PubsubEvent, TimelinePosts } from "./events.js";
-import { bareJid, domainOf } from "./jid.js";
+import { bareJid, domainOf, localOf } from "./jid.js";
 import type { CoreContext } from "./service-context.js";
 import {
   DEFAULT_USER_SETTINGS,
@@ -161,6 +161,20 @@ export async function updateSettings(
   return { result: next, events: [] };
 }
 
+/**
+ * Where posts come from: a live event; a replay (an event carrying XEP-0203 delay: the last item
+ * a service sends a new subscriber); the first fill of a new follow; a catch-up after a loss.
+ */
+export type PostSource = "event" | "replay" | "initial" | "catch-up";
+
+/** Only news is relayed: not the fill of a new follow, nor a replay of what the node had. */
+const RELAYED: Record<PostSource, boolean> = {
+  event: true,
+  replay: false,
+  initial: false,
+  "catch-up": true,
+};
+
 export interface RecordPostsResult {
   /** Entries new to the timeline (relayed), oldest first. */
   added: TimelineEntry[];
@@ -172,27 +186,55 @@ export interface RecordPostsResult {
 /**
  * Posts from `ref` for `user`'s timeline: only when `user` follows `ref` (else dropped, the
  * spam filter). An event from a node whose follow is still "requested" or "pending" shows the
- * remote side treats us as subscribed: the follow becomes "subscribed". New entries are
- * relayed (a TimelinePosts event) when the user's relay is on; a repeat changes nothing.
+ * remote side treats us as subscribed: the follow becomes "subscribed". New entries of a live
+ * event or a catch-up are relayed (a TimelinePosts event; `relay` says whether the user wants
+ * them); a repeat changes nothing.
  */
 export async function recordPosts(
   ctx: CoreContext,
   user: string,
   ref: NodeRef,
   posts: readonly IncomingPost[],
-  source: "event" | "backfill",
+  source: PostSource,
 ): Promise<Outcome<RecordPostsResult>> {
   const u = userOf(user);
   const follow = await ctx.tx.getFollow(u, ref);
   if (!follow) return { result: { added: [], replaced: 0, dropped: "not-following" }, events: [] };
-  if (source === "event" && follow.state !== "subscribed") {
+  if ((source === "event" || source === "replay") && follow.state !== "subscribed") {
     await ctx.tx.putFollow({ ...follow, state: "subscribed", updatedAt: ctx.now() });
   }
-  const { added, replaced } = await storeEntries(ctx, u, ref, posts);
+  // A catch-up brings what was missed, not what is older than the newest post kept of that
+  // service (seen already, and perhaps trimmed since: it would come back as new).
+  const mark =
+    source === "catch-up"
+      ? (await ctx.tx.listTimeline(u, { with: ref.service }, 1, "newest"))[0]
+      : undefined;
+  const wanted = mark ? posts.filter((p) => p.publishedAt >= mark.publishedAt) : posts;
+  const named = wanted.map((p) => ({ ...p, author: authorFor(p.author, ref, follow) }));
+  const { added, replaced } = await storeEntries(ctx, u, ref, named);
   if (added.length > 0) await ctx.tx.trimTimeline(u, ctx.timeline.maxTimelineEntries);
   const events: PubsubEvent[] = [];
-  if (added.length > 0) events.push(await timelinePosts(ctx, u, added));
+  if (added.length > 0 && RELAYED[source]) events.push(await timelinePosts(ctx, u, added));
   return { result: { added, replaced }, events };
+}
+
+/**
+ * The author shown for a post: what the entry claims only when it is the followed service, the
+ * JID the user followed, or the owner of a Warble address (u@D for u@C or u\40D@C, C a
+ * subdomain of D); anything else could put words in someone else's mouth: the service.
+ */
+export function authorFor(claimed: string, ref: NodeRef, follow: Follow): string {
+  const service = ref.service.toLowerCase();
+  const a = claimed.toLowerCase();
+  if (a === service || a === bareJid(follow.target).toLowerCase()) return a;
+  const local = localOf(a);
+  const domain = domainOf(a);
+  const serviceLocal = localOf(service);
+  const serviceDomain = domainOf(service);
+  if (local !== undefined && serviceLocal === `${local}\\40${domain}`) return a;
+  if (local !== undefined && serviceLocal === local && serviceDomain.endsWith(`.${domain}`))
+    return a;
+  return service;
 }
 
 async function storeEntries(

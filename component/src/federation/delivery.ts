@@ -12,7 +12,12 @@ import { NS_PUBSUB_EVENT } from "../../../schemas/src/ns.js";
 import { type Element, parseXml } from "../../../schemas/src/xml.js";
 import { writeXml } from "../../../schemas/src/xml-writer.js";
 import type { PubsubEvent } from "../domain/events.js";
-import { isTemporaryDeliveryError, type TimelineService } from "../domain/index.js";
+import {
+  isRecipientGroup,
+  isTemporaryDeliveryError,
+  SERVER_UNREACHABLE_CONDITIONS,
+  type TimelineService,
+} from "../domain/index.js";
 import { bareJid, domainOf } from "../domain/jid.js";
 import type { Addresses } from "../protocol/addresses.js";
 import type { StanzaSink } from "../protocol/notifier.js";
@@ -23,6 +28,8 @@ export interface DeliveryOptions {
   addresses: Addresses;
   log: Logger;
   publish: (events: readonly PubsubEvent[]) => void;
+  /** Whether the component connection is up (nothing is resent while it is down). */
+  isOnline: () => boolean;
   /** How long a resent entry must stay unbounced to count as delivered (default 120 s). */
   quietMs?: number;
   /** How often the retry loop looks at the outbox (default 1 s). */
@@ -41,8 +48,10 @@ const BATCH = 200;
 
 export class Delivery implements StanzaSink {
   private readonly recent = new Map<string, Sent>();
-  /** Domains with entries waiting in the outbox. */
+  /** Schedule groups (domains, or single recipients' bare JIDs) with entries waiting. */
   private readonly held = new Set<string>();
+  /** Writes of notifications queued behind others, awaited by idle(). */
+  private readonly queueing = new Set<Promise<unknown>>();
   /** Entries sent again and not settled yet (a settle pass is needed while > 0). */
   private awaiting = 1;
   private timer: NodeJS.Timeout | undefined;
@@ -53,8 +62,13 @@ export class Delivery implements StanzaSink {
     this.local = new Set([opts.addresses.componentDomain, ...opts.addresses.usersDomains]);
   }
 
-  /** Load the waiting domains and start the retry loop. */
+  /**
+   * Load the waiting groups and start the retry loop. What was sent again before a restart is
+   * due again: whether it bounced while Warble was down is not known (a repeat is better than
+   * a loss; the follower's timeline keeps each post once).
+   */
   async start(): Promise<void> {
+    await this.opts.timeline.unsendOutbox();
     await this.refreshHeld();
     this.timer = setInterval(() => this.tick(), this.opts.tickMs ?? 1000);
     this.timer.unref();
@@ -67,6 +81,7 @@ export class Delivery implements StanzaSink {
   /** Resolves when the retry pass in progress (if any) has finished. */
   async idle(): Promise<void> {
     await this.running;
+    await Promise.allSettled([...this.queueing]);
   }
 
   send(el: Element): boolean {
@@ -101,12 +116,18 @@ export class Delivery implements StanzaSink {
     }
   }
 
-  /** A message of type error addressed to us: one of ours bounced. Never throws. */
+  /**
+   * A message of type error addressed to us: one of ours bounced. Only the recipient or its
+   * server may say so (ids are unguessable too). Never throws.
+   */
   async onBounce(stanza: Element): Promise<void> {
+    if (stanza.name !== "message") return;
     const id = stanza.attrs.id ?? "";
-    const from = stanza.attrs.from ?? "";
-    const sent = this.recent.get(id);
+    const from = bareJid(stanza.attrs.from ?? "");
     if (!id || !from) return;
+    const sent = this.recent.get(id);
+    const to = sent ? bareJid(sent.el.attrs.to ?? "") : undefined;
+    if (to && from !== to && from !== domainOf(to)) return;
     let condition = "undefined-condition";
     try {
       condition = parseStanzaError(stanza).condition;
@@ -119,17 +140,20 @@ export class Delivery implements StanzaSink {
 
   private async defer(id: string, from: string, sent: Sent | undefined, condition: string) {
     const recipient = sent?.el.attrs.to ?? from;
-    const domain = domainOf(recipient).toLowerCase();
+    const group = SERVER_UNREACHABLE_CONDITIONS.has(condition)
+      ? domainOf(recipient).toLowerCase()
+      : bareJid(recipient);
     const { result } = await this.opts.timeline.deferDelivery({
       recipient,
-      domain,
+      domain: group,
       messageId: id,
+      from,
       ...(sent ? { stanza: writeXml(sent.el) } : {}),
       condition,
     });
     this.recent.delete(id);
     if (result.kind === "queued") {
-      this.held.add(domain);
+      this.held.add(result.entry.domain);
       this.opts.log.info(
         { to: recipient, id, condition, attempts: result.entry.attempts },
         "notification bounced: kept to send again",
@@ -138,6 +162,19 @@ export class Delivery implements StanzaSink {
       this.opts.log.warn(
         { to: recipient, id, condition, attempts: result.entry.attempts },
         "gave up delivering a notification: its deadline passed",
+      );
+      if (isRecipientGroup(result.entry.domain))
+        await this.failedStored(result.entry.stanza, condition);
+    }
+  }
+
+  private async failedStored(stanza: string, condition: string): Promise<void> {
+    try {
+      await this.failed(parseXml(stanza), condition);
+    } catch (err) {
+      this.opts.log.warn(
+        { err: String(err) },
+        "could not end the subscription of a failed delivery",
       );
     }
   }
@@ -156,7 +193,7 @@ export class Delivery implements StanzaSink {
     }
   }
 
-  /** A stanza arrived from `domain`: what waits for it is due now. */
+  /** A stanza arrived from `domain` (its server is up): what waits for the domain is due now. */
   sawDomain(domain: string): void {
     if (!this.held.has(domain)) return;
     void this.opts.timeline
@@ -170,7 +207,8 @@ export class Delivery implements StanzaSink {
   }
 
   private tick(): void {
-    if (this.running || (this.held.size === 0 && this.awaiting === 0)) return;
+    if (this.running || !this.opts.isOnline()) return;
+    if (this.held.size === 0 && this.awaiting === 0) return;
     this.running = this.pass()
       .catch((err: unknown) => this.opts.log.error({ err }, "outbox pass failed"))
       .finally(() => {

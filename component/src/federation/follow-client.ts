@@ -11,7 +11,7 @@ import { parseItemsResult, parseSubscriptionResult } from "../../../schemas/src/
 import type { Element } from "../../../schemas/src/xml.js";
 import { PubsubError } from "../domain/errors.js";
 import type { PubsubEvent } from "../domain/events.js";
-import type { Follow, TimelineService } from "../domain/index.js";
+import type { Follow, PostSource, TimelineService } from "../domain/index.js";
 import { bareJid, domainOf } from "../domain/jid.js";
 import type { NodeRef } from "../domain/types.js";
 import type { Addresses } from "../protocol/addresses.js";
@@ -64,6 +64,13 @@ function refusalOf(target: string, err: unknown): PubsubError {
   });
 }
 
+/** A subscribe that got no answer (s2s failure, timeout): the follow stays "requested". */
+class PendingRequest extends Error {
+  constructor(target: string) {
+    super(`no answer from ${target}'s server yet`);
+  }
+}
+
 /** The state a subscribe answer gives; an empty result (§6.1.2 allows it) is "subscribed". */
 function readSubscription(answer: Element | undefined): {
   state: "subscribed" | "pending" | "none";
@@ -104,8 +111,19 @@ export class FollowClient {
     if (begun.already && begun.follow.state !== "requested") {
       return { follow: begun.follow, already: true, backfilled: 0 };
     }
-    const follow = await this.subscribe(user, self, begun.follow, target);
-    const backfilled = follow.state === "subscribed" ? await this.backfill(user, follow) : 0;
+    // No answer yet (the remote server is down or slow): the request is kept as "requested"
+    // and sent again by the catch-up, rather than forgotten while it may still arrive.
+    const follow = await this.subscribe(user, self, begun.follow, target, true).catch((err) => {
+      if (err instanceof PendingRequest) return begun.follow;
+      throw err;
+    });
+    let backfilled = 0;
+    if (follow.state === "subscribed") {
+      backfilled = await this.backfill(user, follow, "initial").catch((err: unknown) => {
+        this.opts.log.info({ err: String(err), service: follow.service }, "backfill failed");
+        return 0;
+      });
+    }
     return { follow, already: begun.already, backfilled };
   }
 
@@ -121,7 +139,8 @@ export class FollowClient {
       const request = buildPubsubRequest({ kind: "subscribe", node: f.node, jid: self });
       answer = await this.request("set", self, f, request);
     } catch (err) {
-      if (!(keepOnS2sFailure && isS2sFailure(err))) await this.opts.timeline.endFollow(user, f);
+      if (keepOnS2sFailure && isS2sFailure(err)) throw new PendingRequest(target);
+      await this.opts.timeline.endFollow(user, f);
       throw refusalOf(target, err);
     }
     const sub = readSubscription(answer);
@@ -150,8 +169,13 @@ export class FollowClient {
     }
   }
 
-  /** Fetch the newest items of a followed node into the timeline; returns how many were new. */
-  async backfill(user: string, f: NodeRef): Promise<number> {
+  /**
+   * Fetch the newest items of a followed node into the timeline ("initial": the first fill of
+   * a follow, quiet; "catch-up": what was missed, relayed); returns how many were new. Nothing
+   * is asked of a node the user does not follow.
+   */
+  async backfill(user: string, f: NodeRef, source: PostSource = "catch-up"): Promise<number> {
+    if (!(await this.opts.timeline.findFollow(user, f)).result) return 0;
     const self = this.serviceOf(user);
     const request = buildPubsubRequest({
       kind: "items",
@@ -163,7 +187,7 @@ export class FollowClient {
     if (!answer) return 0;
     const { posts, rejected } = readIncomingPosts(parseItemsResult(answer).items, f.service);
     if (rejected > 0) await this.opts.timeline.incrementCounter("timeline:rejected-post", rejected);
-    const { result, events } = await this.opts.timeline.recordPosts(user, f, posts, "backfill");
+    const { result, events } = await this.opts.timeline.recordPosts(user, f, posts, source);
     this.opts.publish(events);
     return result.added.length;
   }
@@ -274,9 +298,9 @@ export class FollowClient {
     if (f.state === "requested") {
       const self = this.serviceOf(f.user);
       const settled = await this.subscribe(f.user, self, f, f.target, true);
-      return settled.state === "subscribed" ? this.backfill(f.user, settled) : 0;
+      return settled.state === "subscribed" ? this.backfill(f.user, settled, "initial") : 0;
     }
     if (f.state !== "subscribed") return 0;
-    return this.backfill(f.user, f);
+    return this.backfill(f.user, f, "catch-up");
   }
 }

@@ -152,10 +152,15 @@ export class MicroblogLocator {
     } catch (err) {
       if (!(err instanceof IqError) || isS2sFailure(err)) throw unreachable(domain, err);
     }
-    const candidates = items.filter((i) => !i.node && domainOf(i.jid) === i.jid);
-    const infos = await Promise.all(candidates.map((i) => this.info(i.jid)));
+    const candidates = items
+      .map((i) => ({ ...i, jid: bareJid(i.jid) }))
+      .filter((i) => !i.node && domainOf(i.jid) === i.jid);
+    // One listed item that does not answer (a stale component) must not hide the others.
+    const infos = await Promise.allSettled(candidates.map((i) => this.info(i.jid)));
     for (const [i, candidate] of candidates.entries()) {
-      const usersDomains = infos[i] && warbleUsersDomains(infos[i]);
+      const settled = infos[i];
+      const info = settled?.status === "fulfilled" ? settled.value : undefined;
+      const usersDomains = info && warbleUsersDomains(info);
       if (usersDomains?.includes(domain)) {
         return { kind: "users", warble: { domain: candidate.jid, usersDomains } };
       }

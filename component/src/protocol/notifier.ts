@@ -116,9 +116,13 @@ export class Notifier {
     }
   }
 
+  /**
+   * Unguessable (a bounce names the id: anyone who could guess another recipient's could make
+   * Warble think that notification bounced), and unique (the counter).
+   */
   private nextId(): string {
     this.counter += 1;
-    return `${this.idPrefix}-${this.counter}`;
+    return `${this.idPrefix}-${this.counter}-${randomBytes(6).toString("base64url")}`;
   }
 
   private ownerOf(service: string): string {

@@ -85,7 +85,12 @@ describe("retryDelayMs", () => {
   });
 
   it("follows a custom policy", () => {
-    const policy: RetryPolicy = { firstDelayMs: 1_000, maxDelayMs: 10_000, deadlineMs: 60_000 };
+    const policy: RetryPolicy = {
+      firstDelayMs: 1_000,
+      maxDelayMs: 10_000,
+      deadlineMs: 60_000,
+      recipientDeadlineMs: 60_000,
+    };
     const delays = [1, 2, 3, 4].map((n) => retryDelayMs(n, policy, middle));
     expect(delays).toEqual([1_000, 4_000, 10_000, 10_000]);
     expect(retryDelayMs(1, policy, low)).toBe(800);
@@ -97,7 +102,12 @@ describe("retryDelayMs", () => {
   });
 
   it("never returns less than 1 ms", () => {
-    const policy: RetryPolicy = { firstDelayMs: 0, maxDelayMs: 0, deadlineMs: 1 };
+    const policy: RetryPolicy = {
+      firstDelayMs: 0,
+      maxDelayMs: 0,
+      deadlineMs: 1,
+      recipientDeadlineMs: 1,
+    };
     expect(retryDelayMs(1, policy, low)).toBe(1);
     expect(retryDelayMs(5, { ...policy, maxDelayMs: 100 }, middle)).toBe(1);
   });

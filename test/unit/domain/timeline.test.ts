@@ -118,7 +118,7 @@ describe("recordPosts: duplicates and replacements", () => {
       entries: first.result.added,
     });
     h.clock.now += 1000;
-    const again = await h.timeline.recordPosts(ALICE, CAROL_NODE, [post("a")], "backfill");
+    const again = await h.timeline.recordPosts(ALICE, CAROL_NODE, [post("a")], "initial");
     expect(again).toEqual({ result: { added: [], replaced: 0 }, events: [] });
     // The same post twice in one batch is one entry too.
     const batch = await h.timeline.recordPosts(ALICE, CAROL_NODE, [post("b"), post("b")], "event");
@@ -132,6 +132,7 @@ describe("recordPosts: duplicates and replacements", () => {
     await h.timeline.recordPosts(ALICE, CAROL_NODE, [post("a"), post("b")], "event");
     const [before] = await timelineOf(h);
     h.clock.now += 60_000;
+    // (An author the node cannot speak for is shown as the node's service.)
     const changed = { ...post("a", 2), author: "dave@remote.example", publishedAt: 1 };
     const out = await h.timeline.recordPosts(ALICE, CAROL_NODE, [changed], "event");
     expect(out).toEqual({ result: { added: [], replaced: 1 }, events: [] });
@@ -139,7 +140,7 @@ describe("recordPosts: duplicates and replacements", () => {
     expect(after).toEqual({
       ...before,
       payload: changed.payload,
-      author: "dave@remote.example",
+      author: CAROL_NODE.service,
       publishedAt: 1,
     });
     expect(b?.itemId).toBe("b");
@@ -179,7 +180,7 @@ describe("recordPosts: the spam filter", () => {
   it("drops posts from a node the user does not follow: nothing stored, no event", async () => {
     const h = makeTimeline();
     await following(h, ERIN_NODE);
-    for (const source of ["event", "backfill"] as const) {
+    for (const source of ["event", "initial", "replay", "catch-up"] as const) {
       const out = await h.timeline.recordPosts(ALICE, CAROL_NODE, [post("spam")], source);
       expect(out).toEqual({
         result: { added: [], replaced: 0, dropped: "not-following" },
@@ -223,7 +224,7 @@ describe("recordPosts: the spam filter", () => {
   it("lets posts in while the follow is requested or pending", async () => {
     const h = makeTimeline();
     await h.timeline.beginFollow(ALICE, CAROL_NODE, "c");
-    const out = await h.timeline.recordPosts(ALICE, CAROL_NODE, [post("a")], "backfill");
+    const out = await h.timeline.recordPosts(ALICE, CAROL_NODE, [post("a")], "initial");
     expect(out.result.added).toHaveLength(1);
   });
 });
@@ -247,13 +248,13 @@ describe("recordPosts: follow state", () => {
     });
   });
 
-  it("leaves it as it is on a backfill", async () => {
+  it("leaves it as it is on a backfill (initial or catch-up)", async () => {
     const h = makeTimeline();
     await h.timeline.beginFollow(ALICE, CAROL_NODE, "c");
-    await h.timeline.recordPosts(ALICE, CAROL_NODE, [post("a")], "backfill");
+    await h.timeline.recordPosts(ALICE, CAROL_NODE, [post("a")], "initial");
     expect((await h.timeline.findFollow(ALICE, CAROL_NODE)).result?.state).toBe("requested");
     await h.timeline.settleFollow(ALICE, CAROL_NODE, { state: "pending" });
-    await h.timeline.recordPosts(ALICE, CAROL_NODE, [post("b")], "backfill");
+    await h.timeline.recordPosts(ALICE, CAROL_NODE, [post("b")], "initial");
     expect((await h.timeline.findFollow(ALICE, CAROL_NODE)).result?.state).toBe("pending");
   });
 });

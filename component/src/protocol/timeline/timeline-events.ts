@@ -5,10 +5,10 @@
  * reason and counted (`dropped:<reason>`).
  */
 import type { Logger } from "pino";
-import { NS_PUBSUB_EVENT } from "../../../../schemas/src/ns.js";
+import { NS_DELAY, NS_PUBSUB_EVENT } from "../../../../schemas/src/ns.js";
 import { parseEvent, type PubsubEvent as WireEvent } from "../../../../schemas/src/pubsub-event.js";
 import type { Element } from "../../../../schemas/src/xml.js";
-import type { PubsubEvent, TimelineService } from "../../domain/index.js";
+import type { PostSource, PubsubEvent, TimelineService } from "../../domain/index.js";
 import { bareJid, jidProblem } from "../../domain/jid.js";
 import type { NodeRef } from "../../domain/types.js";
 import { readIncomingPosts } from "../../federation/incoming-posts.js";
@@ -19,7 +19,7 @@ export interface TimelineEventsDeps {
   timeline: TimelineService;
   addresses: Addresses;
   /** Fetch a followed node's items (an event without payloads, a new approval). */
-  backfill: (user: string, ref: NodeRef) => void;
+  backfill: (user: string, ref: NodeRef, source: PostSource) => void;
   /** Resolves when no catch-up covering this follow runs (its older posts go in first). */
   caughtUp: (ref: NodeRef) => Promise<void>;
 }
@@ -49,15 +49,22 @@ async function onEvent(deps: TimelineEventsDeps, stanza: Element, log: Logger): 
     await drop(deps, log, "unreadable-event", { from });
     return { events: [] };
   }
-  return handleEvent(deps, log, user, from, stanza.attrs.to ?? "", event);
+  const delayed = stanza.getChild("delay", NS_DELAY) !== undefined;
+  return handleEvent(deps, log, { user, service: from, to: stanza.attrs.to ?? "", delayed }, event);
+}
+
+/** Who an event is for and from; `delayed`: it carries XEP-0203 delay (a replayed item). */
+interface Arrival {
+  user: string;
+  service: string;
+  to: string;
+  delayed: boolean;
 }
 
 async function handleEvent(
   deps: TimelineEventsDeps,
   log: Logger,
-  user: string,
-  service: string,
-  to: string,
+  { user, service, to, delayed }: Arrival,
   event: WireEvent,
 ): Promise<Out> {
   const { timeline } = deps;
@@ -74,7 +81,7 @@ async function handleEvent(
     if (result.dropped) await drop(deps, log, result.dropped, { ...ref, kind: event.kind });
     return { events: [] };
   }
-  return onItems(deps, log, user, ref, event);
+  return onItems(deps, log, user, ref, event, delayed);
 }
 
 async function onItems(
@@ -83,14 +90,21 @@ async function onItems(
   user: string,
   ref: NodeRef,
   event: WireEvent & { kind: "items" },
+  delayed: boolean,
 ): Promise<Out> {
   const { timeline } = deps;
+  // The spam filter, first and cheaply: nothing is waited for, fetched or parsed for a node
+  // the user does not follow (recordPosts checks again, in its transaction).
+  if (!(await timeline.findFollow(user, ref)).result) {
+    await drop(deps, log, "not-following", { ...ref, items: event.items.length });
+    return { events: [] };
+  }
   const events: PubsubEvent[] = [];
   const withPayload = event.items.filter((i) => i.payload !== undefined);
   const { posts, rejected } = readIncomingPosts(withPayload, ref.service);
   if (posts.length > 0) {
     await deps.caughtUp(ref);
-    const out = await timeline.recordPosts(user, ref, posts, "event");
+    const out = await timeline.recordPosts(user, ref, posts, delayed ? "replay" : "event");
     if (out.result.dropped) {
       await drop(deps, log, out.result.dropped, { ...ref, items: posts.length });
       return { events: [] };
@@ -103,7 +117,7 @@ async function onItems(
     const { result } = await timeline.removePosts(user, ref, ids);
     if (result.dropped) await drop(deps, log, result.dropped, { ...ref, retracts: ids.length });
   }
-  if (withPayload.length < event.items.length) deps.backfill(user, ref);
+  if (withPayload.length < event.items.length) deps.backfill(user, ref, "catch-up");
   return { events };
 }
 
@@ -134,6 +148,6 @@ async function onSubscription(
   if (!result && state !== "none") {
     await drop(deps, log, "not-following", { ...ref, subscription: state });
   }
-  if (result?.state === "subscribed") deps.backfill(user, ref);
+  if (result?.state === "subscribed") deps.backfill(user, ref, "initial");
   return { events: [] };
 }
