@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NS_PUBSUB_EVENT } from "../../schemas/src/ns.js";
 import type { Element } from "../../schemas/src/xml.js";
+import { runCommand } from "../harness/authorization.js";
 import { connectClient, type TestClient } from "../harness/client.js";
 import type { ComponentProcess } from "../harness/component.js";
 import type { FederatedServer } from "../harness/federation.js";
@@ -60,7 +61,9 @@ describe.each(PAIRS)("home timelines across servers (Prosody with %s)", (kind) =
 
   const startWarble = async (side: "pub" | "fol") => {
     const server = side === "pub" ? pub : fol;
-    const w = spawnWarble(server, dbs[side], SETTINGS);
+    const settings =
+      side === "fol" ? { ...SETTINGS, admins: [`carol@${fol.usersDomain}`] } : SETTINGS;
+    const w = spawnWarble(server, dbs[side], settings);
     await w.waitForLine(/"msg":"ready"/, 20_000);
     if (side === "pub") pubWarble = w;
     else folWarble = w;
@@ -275,6 +278,9 @@ describe.each(PAIRS)("home timelines across servers (Prosody with %s)", (kind) =
       const forged = stanza(
         `<message to='${carolSvc}'><event xmlns='${NS_PUBSUB_EVENT}'><items node='urn:xmpp:microblog:0'><item id='spam-1'>${entryXml("buy now")}</item></items></event></message>`,
       );
+      const counted = async () =>
+        (await runCommand(carol, "stats", {}, fol.componentDomain)).fields["dropped:not-following"];
+      const before = Number((await counted())?.[0] ?? "0");
       await mallory.send(forged);
       await folWarble.waitForLine(
         /dropped an event at a home timeline.*not-following|not-following.*dropped an event/,
@@ -283,6 +289,7 @@ describe.each(PAIRS)("home timelines across servers (Prosody with %s)", (kind) =
       const archive = (await mamAll(carol, carolSvc)).map((p) => p.itemId);
       expect(archive).not.toContain("spam-1");
       expect(relaysTo(carol, carolSvc).map(relayedItem)).not.toContain("spam-1");
+      expect(Number((await counted())?.[0] ?? "0")).toBe(before + 1);
     } finally {
       await mallory.stop();
     }
