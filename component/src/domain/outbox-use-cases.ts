@@ -28,6 +28,8 @@ export interface Bounce {
 
 export type DeferResult =
   | { kind: "queued"; entry: OutboxEntry }
+  /** The group holds maxPerGroup entries already: this one is given up (counted). */
+  | { kind: "overflow" }
   | { kind: "gave-up"; entry: OutboxEntry }
   | { kind: "unknown" };
 
@@ -73,6 +75,14 @@ export async function deferDelivery(
   return { result: await enqueue(ctx, bounce, bounce.stanza, policy), events: [] };
 }
 
+/** A group that holds its most: what comes on is given up, and counted (outbox:overflow). */
+async function overflowing(ctx: CoreContext, group: string, policy: RetryPolicy) {
+  const waiting = (await ctx.tx.listOutboxDomains()).find((d) => d.domain === group);
+  if ((waiting?.count ?? 0) < policy.maxPerGroup) return false;
+  await ctx.tx.incrementCounter("outbox:overflow");
+  return true;
+}
+
 /** Whether `from` (a bare JID) is the recipient or its server. */
 function bouncedBy(recipient: string, from: string): boolean {
   const to = bareJid(recipient);
@@ -99,6 +109,7 @@ async function enqueue(
   policy: RetryPolicy,
 ): Promise<DeferResult> {
   const now = ctx.now();
+  if (await overflowing(ctx, bounce.domain, policy)) return { kind: "overflow" };
   // A domain already backing off keeps its schedule: a new bounce does not pull it forward.
   const nextAttemptAt = await groupSchedule(ctx, bounce.domain, now + retryDelayMs(1, policy));
   const entry = await ctx.tx.enqueueOutbox({
@@ -125,8 +136,9 @@ export async function queueBehind(
   ctx: CoreContext,
   item: { recipient: string; domain: string; messageId: string; stanza: string },
   policy: RetryPolicy,
-): Promise<Outcome<OutboxEntry>> {
+): Promise<Outcome<OutboxEntry | undefined>> {
   const now = ctx.now();
+  if (await overflowing(ctx, item.domain, policy)) return { result: undefined, events: [] };
   const waiting = (await ctx.tx.listOutboxDomains()).find((d) => d.domain === item.domain);
   const entry = await ctx.tx.enqueueOutbox({
     ...item,

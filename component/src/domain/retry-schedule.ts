@@ -17,6 +17,8 @@ export interface RetryPolicy {
    * error counts as permanent (the subscription ends).
    */
   recipientDeadlineMs: number;
+  /** Entries one group (a domain, a recipient) may have waiting; more are given up. */
+  maxPerGroup: number;
 }
 
 /** Whether a schedule group is one recipient (a bare JID) rather than a whole domain. */
@@ -27,6 +29,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 2 * 3600_000,
   deadlineMs: 3 * 86_400_000,
   recipientDeadlineMs: 86_400_000,
+  maxPerGroup: 10_000,
 };
 
 const GROWTH = 4;

@@ -123,7 +123,7 @@ export class TimelineService {
     domain: string;
     messageId: string;
     stanza: string;
-  }): Promise<Outcome<OutboxEntry>> {
+  }): Promise<Outcome<OutboxEntry | undefined>> {
     return this.pubsub.run((ctx) => queueBehind(ctx, item, this.retry));
   }
 

@@ -158,6 +158,8 @@ export class Delivery implements StanzaSink {
         { to: recipient, id, condition, attempts: result.entry.attempts },
         "notification bounced: kept to send again",
       );
+    } else if (result.kind === "overflow") {
+      this.overflow(recipient, id);
     } else if (result.kind === "gave-up") {
       this.opts.log.warn(
         { to: recipient, id, condition, attempts: result.entry.attempts },
@@ -166,6 +168,13 @@ export class Delivery implements StanzaSink {
       if (isRecipientGroup(result.entry.domain))
         await this.failedStored(result.entry.stanza, condition);
     }
+  }
+
+  private overflow(to: string, id: string): void {
+    this.opts.log.warn(
+      { to, id },
+      "gave up a notification: too many are waiting for its recipient",
+    );
   }
 
   private async failedStored(stanza: string, condition: string): Promise<void> {

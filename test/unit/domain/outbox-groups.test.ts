@@ -64,6 +64,17 @@ describe("outbox: who may bounce, and schedule groups", () => {
     expect(await h.timeline.countOutbox()).toBe(0);
   });
 
+  it("a group holds at most maxPerGroup entries: more are given up and counted", async () => {
+    const h = makeTimeline({}, { maxPerGroup: 2 });
+    await h.timeline.deferDelivery(bounce("m1"));
+    await h.timeline.deferDelivery(bounce("m2"));
+    expect((await h.timeline.deferDelivery(bounce("m3"))).result.kind).toBe("overflow");
+    const behind = { recipient: CAROL, domain: A, messageId: "m4", stanza: "<message/>" };
+    expect((await h.timeline.queueBehind(behind)).result).toBeUndefined();
+    expect(await h.timeline.countOutbox()).toBe(2);
+    expect(await h.service.getCounters()).toMatchObject({ "outbox:overflow": 2 });
+  });
+
   it("after a restart, what had been sent again is due again", async () => {
     const h = makeTimeline();
     await h.timeline.deferDelivery(bounce("m1"));

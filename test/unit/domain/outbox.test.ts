@@ -188,9 +188,9 @@ describe("order per domain", () => {
     const out = await h.timeline.queueBehind(behind("m2"));
     expect(out.events).toEqual([]);
     expect(out.result).toMatchObject({ messageId: "m2", attempts: 0, lastError: "" });
-    expect(out.result.id).toBeGreaterThan((await stored(h, "m1"))?.id ?? Infinity);
-    expect(out.result.sentAt).toBeUndefined();
-    expect(out.result.deadline).toBe(h.clock.now + DEFAULT_RETRY_POLICY.deadlineMs);
+    expect(out.result?.id).toBeGreaterThan((await stored(h, "m1"))?.id ?? Infinity);
+    expect(out.result?.sentAt).toBeUndefined();
+    expect(out.result?.deadline).toBe(h.clock.now + DEFAULT_RETRY_POLICY.deadlineMs);
     expect(await counters(h)).toMatchObject({ "outbox:queued-behind": 1 });
     expect(await takeAt(h, 5_000)).toEqual([]);
     expect(await takeAt(h, 15_000)).toEqual(["m1", "m2"]);
@@ -199,7 +199,7 @@ describe("order per domain", () => {
   it("queues behind with the first delay when the domain has nothing waiting", async () => {
     const h = makeTimeline();
     const out = await h.timeline.queueBehind(behind("m1", B));
-    expect(out.result.nextAttemptAt).toBe(h.clock.now + 5_000);
+    expect(out.result?.nextAttemptAt).toBe(h.clock.now + 5_000);
     expect(await takeAt(h, 5_000)).toEqual(["m1"]);
   });
 });

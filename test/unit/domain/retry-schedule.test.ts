@@ -90,6 +90,7 @@ describe("retryDelayMs", () => {
       maxDelayMs: 10_000,
       deadlineMs: 60_000,
       recipientDeadlineMs: 60_000,
+      maxPerGroup: 10,
     };
     const delays = [1, 2, 3, 4].map((n) => retryDelayMs(n, policy, middle));
     expect(delays).toEqual([1_000, 4_000, 10_000, 10_000]);
@@ -107,6 +108,7 @@ describe("retryDelayMs", () => {
       maxDelayMs: 0,
       deadlineMs: 1,
       recipientDeadlineMs: 1,
+      maxPerGroup: 1,
     };
     expect(retryDelayMs(1, policy, low)).toBe(1);
     expect(retryDelayMs(5, { ...policy, maxDelayMs: 100 }, middle)).toBe(1);
