@@ -32,6 +32,9 @@ import { Relay } from "./protocol/timeline/relay.js";
 import { registerTimelineEvents } from "./protocol/timeline/timeline-events.js";
 import { openStore } from "./storage/open-store.js";
 
+/** How often follow requests that got no answer are sent again. */
+const FOLLOW_RETRY_MS = 5 * 60_000;
+
 /** How often pending follow requests are checked for expiry (at most). */
 const EXPIRY_SWEEP_MS = 60_000;
 
@@ -144,6 +147,7 @@ export class App {
   private readonly inFlight = new Set<Promise<unknown>>();
   private accepting = true;
   private expiry: NodeJS.Timeout | undefined;
+  private requests: NodeJS.Timeout | undefined;
   readonly router = new StanzaRouter();
   readonly bus: EventBus;
   readonly notifier: Notifier;
@@ -243,6 +247,10 @@ export class App {
     const sweep = () => this.housekeep(() => this.service.expirePending());
     this.expiry = setInterval(sweep, Math.min(EXPIRY_SWEEP_MS, ttlMs / 2));
     this.expiry.unref();
+    this.requests = setInterval(() => {
+      if (connection.online) this.track(this.follows.retryRequested());
+    }, FOLLOW_RETRY_MS);
+    this.requests.unref();
   }
 
   /** The operator's lists may have changed since the last run: apply them to what is stored. */
@@ -298,6 +306,7 @@ export class App {
   async stop(): Promise<void> {
     this.accepting = false;
     clearInterval(this.expiry);
+    clearInterval(this.requests);
     this.delivery.stop();
     this.caller.cancelAll("the component is stopping");
     await Promise.allSettled([...this.inFlight]);

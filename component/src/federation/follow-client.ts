@@ -294,6 +294,18 @@ export class FollowClient {
     return { nodes: follows.length, added, failed };
   }
 
+  /** Send again the follow requests that got no answer (a periodic job); never throws. */
+  async retryRequested(): Promise<number> {
+    const follows = await this.opts.timeline.listFollowsAt().catch(() => [] as Follow[]);
+    const waiting = follows.filter((f) => f.state === "requested");
+    for (const f of waiting) {
+      await this.catchUpOne(f).catch((err: unknown) =>
+        this.opts.log.info({ service: f.service, err: String(err) }, "follow request retry failed"),
+      );
+    }
+    return waiting.length;
+  }
+
   private async catchUpOne(f: Follow): Promise<number> {
     if (f.state === "requested") {
       const self = this.serviceOf(f.user);
