@@ -101,8 +101,7 @@ function createConnection(config: Config, log: Logger, service: PubsubService) {
   return new ComponentConnection({ service: uri, domain, secret, log, onReplaced });
 }
 
-/** Every face's entries in the one dispatch table, and their listeners on the bus. */
-function wireFaces(app: {
+interface Wiring {
   config: Config;
   service: PubsubService;
   timeline: TimelineService;
@@ -111,7 +110,31 @@ function wireFaces(app: {
   router: StanzaRouter;
   bus: EventBus;
   send: (el: Element) => void;
-}) {
+}
+
+/** The home timeline: events arriving at u@C, MAM, C's microblog disco, and the relay. */
+function wireTimeline(app: Wiring) {
+  const { config, timeline, follows, addresses, router, bus } = app;
+  registerTimelineEvents(router, {
+    timeline,
+    addresses,
+    backfill: (user, ref, source) => {
+      follows.backfill(user, ref, source).catch(() => {});
+    },
+    caughtUp: (ref) => follows.caughtUp(ref),
+  });
+  const relay = new Relay(addresses, app.send);
+  bus.subscribe((events) => relay.onEvents(events));
+  const mam = registerMam(router, { timeline, addresses });
+  const microblogs = {
+    serviceFeatures: [NS_MICROBLOG],
+    serviceExtensions: [buildWarbleInfoForm(config.usersDomains)],
+  };
+  return [mam, microblogs];
+}
+
+/** Every face's entries in the one dispatch table, and their listeners on the bus. */
+function wireFaces(app: Wiring) {
   const { config, service: pubsub, timeline, follows, addresses, router, bus } = app;
   const presence = new PresenceFace({ pubsub, addresses, send: app.send });
   presence.register(router);
@@ -123,23 +146,9 @@ function wireFaces(app: {
   );
   commands.register(router);
   registerPubsub(router, { service: pubsub, addresses, limits: config });
-  registerTimelineEvents(router, {
-    timeline,
-    addresses,
-    backfill: (user, ref, source) => {
-      follows.backfill(user, ref, source).catch(() => {});
-    },
-    caughtUp: (ref) => follows.caughtUp(ref),
-  });
-  const mam = registerMam(router, { timeline, addresses });
-  const microblogs = {
-    serviceFeatures: [NS_MICROBLOG],
-    serviceExtensions: [buildWarbleInfoForm(config.usersDomains)],
-  };
-  registerDiscovery(router, addresses, [pubsubDisco(pubsub), commands, mam, microblogs]);
-  const relay = new Relay(addresses, app.send);
+  const timelineDisco = wireTimeline(app);
+  registerDiscovery(router, addresses, [pubsubDisco(pubsub), commands, ...timelineDisco]);
   bus.subscribe((events) => presence.onEvents(events));
-  bus.subscribe((events) => relay.onEvents(events));
 }
 
 /** The running service: store, connection, the dispatch table and the event bus between them. */
