@@ -272,6 +272,48 @@ describe.each(PAIRS)("home timelines across servers (Prosody with %s)", (kind) =
     }
   });
 
+  it("a locked account's denial and an owner's removal reach carol's Warble: the follows end", async () => {
+    const mallory = await connect(pub, "mallory");
+    const C1 = pub.componentDomain;
+    const C2 = fol.componentDomain;
+    const followingOf = async () => (await runCommand(carol, "following", {}, C2)).reply.toString();
+    try {
+      const locked = await runCommand(
+        mallory,
+        "settings",
+        { access_model: "authorize", relay: "1" },
+        C1,
+      );
+      expect(locked.reply.attrs.type).toBe("result");
+      const asked = await followVia(carol, C2, `mallory@${pub.usersDomain}`);
+      expect(asked.note ?? "", logs()).toMatch(/waiting for approval/);
+      expect(await followingOf()).toContain(`mallory@${pub.usersDomain}`);
+      const denied = await runCommand(mallory, "deny", { jid: carolSvc }, C1);
+      expect(denied.reply.attrs.type, denied.reply.toString()).toBe("result");
+      await untilTrue(
+        async () => !(await followingOf()).includes(`mallory@${pub.usersDomain}`),
+        20_000,
+        `the denial at carol's Warble\n${logs()}`,
+      );
+      // alice removes carol's subscription (§8.8): her posts leave carol's timeline.
+      const removed = await alice.iq(
+        stanza(
+          `<iq type='set' to='${aliceSvc}'><pubsub xmlns='http://jabber.org/protocol/pubsub#owner'><subscriptions node='urn:xmpp:microblog:0'><subscription jid='${carolSvc}' subscription='none'/></subscriptions></pubsub></iq>`,
+        ),
+      );
+      expectResult(removed);
+      await untilTrue(
+        async () => !(await followingOf()).includes(`alice@${pub.usersDomain}`),
+        20_000,
+        `the removal at carol's Warble\n${logs()}`,
+      );
+      const archive = await mamAll(carol, carolSvc);
+      expect(archive.filter((p) => p.service === aliceSvc)).toEqual([]);
+    } finally {
+      await mallory.stop();
+    }
+  });
+
   it("an event pushed at carol@C by a node she does not follow is dropped and counted", async () => {
     const mallory = await connect(pub, "mallory");
     try {
