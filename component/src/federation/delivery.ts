@@ -52,6 +52,7 @@ export class Delivery implements StanzaSink {
   private readonly held = new Set<string>();
   /** Writes of notifications queued behind others, awaited by idle(). */
   private readonly queueing = new Set<Promise<unknown>>();
+  private readonly turns = new Map<string, Promise<void>>();
   /** Entries sent again and not settled yet (a settle pass is needed while > 0). */
   private awaiting = 1;
   private timer: NodeJS.Timeout | undefined;
@@ -89,17 +90,38 @@ export class Delivery implements StanzaSink {
     const domain = domainOf(to).toLowerCase();
     if (this.local.has(domain) || el.name !== "message") return this.opts.sink.send(el);
     const id = el.attrs.id;
-    if (this.held.has(domain) && id) {
-      const item = { recipient: to, domain, messageId: id, stanza: writeXml(el) };
-      void this.opts.timeline
-        .queueBehind(item)
-        .catch((err: unknown) =>
-          this.opts.log.error({ err, to }, "could not queue a notification"),
-        );
+    const recipient = bareJid(to);
+    const group = this.held.has(domain) ? domain : this.held.has(recipient) ? recipient : undefined;
+    if (group && id) {
+      const item = { recipient: to, domain: group, messageId: id, stanza: writeXml(el) };
+      this.inTurn(group, async () => {
+        const { result } = await this.opts.timeline.queueBehind(item);
+        if (!result) this.overflow(to, id);
+      });
       return true;
     }
     if (id) this.remember(id, el);
     return this.opts.sink.send(el);
+  }
+
+  /**
+   * Outbox writes of one group, one after the other (their ids are their order, and on
+   * PostgreSQL concurrent transactions could commit ids out of it); awaited by idle().
+   */
+  private inTurn(group: string, write: () => Promise<void>): Promise<void> {
+    const previous = this.turns.get(group) ?? Promise.resolve();
+    const next = previous
+      .then(write)
+      .catch((err: unknown) =>
+        this.opts.log.error({ err, group }, "could not queue a notification"),
+      );
+    this.turns.set(group, next);
+    this.queueing.add(next);
+    void next.finally(() => {
+      this.queueing.delete(next);
+      if (this.turns.get(group) === next) this.turns.delete(group);
+    });
+    return next;
   }
 
   drained(): Promise<void> {
@@ -138,11 +160,22 @@ export class Delivery implements StanzaSink {
     else if (sent) await this.failed(sent.el, condition);
   }
 
-  private async defer(id: string, from: string, sent: Sent | undefined, condition: string) {
+  private defer(id: string, from: string, sent: Sent | undefined, condition: string) {
     const recipient = sent?.el.attrs.to ?? from;
     const group = SERVER_UNREACHABLE_CONDITIONS.has(condition)
       ? domainOf(recipient).toLowerCase()
       : bareJid(recipient);
+    return this.inTurn(group, () => this.deferNow(id, from, sent, condition, group));
+  }
+
+  private async deferNow(
+    id: string,
+    from: string,
+    sent: Sent | undefined,
+    condition: string,
+    group: string,
+  ) {
+    const recipient = sent?.el.attrs.to ?? from;
     const { result } = await this.opts.timeline.deferDelivery({
       recipient,
       domain: group,
