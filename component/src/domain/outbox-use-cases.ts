@@ -156,12 +156,45 @@ export async function queueBehind(
 export async function takeDueDeliveries(
   ctx: CoreContext,
   limit: number,
+  probe?: Probe,
 ): Promise<Outcome<OutboxEntry[]>> {
   const now = ctx.now();
   const due = await ctx.tx.listDueOutbox(now, limit);
-  for (const e of due) await ctx.tx.updateOutbox(e.id, { sentAt: now });
-  if (due.length > 0) await ctx.tx.incrementCounter("outbox:resent", due.length);
-  return { result: due, events: [] };
+  const taken = probe ? await probeGroups(ctx, due, probe, now) : due;
+  for (const e of taken) await ctx.tx.updateOutbox(e.id, { sentAt: now });
+  if (taken.length > 0) await ctx.tx.incrementCounter("outbox:resent", taken.length);
+  return { result: taken, events: [] };
+}
+
+/**
+ * A group that has bounced again and again is probed: only its oldest entry goes now, the rest
+ * wait `holdMs` (the time a bounce takes); if the probe does not come back, they follow; if it
+ * does, the bounce moves the whole group's schedule on. Groups in `exempt` (they just showed
+ * life) and groups that bounced once go whole.
+ */
+export interface Probe {
+  afterAttempts: number;
+  holdMs: number;
+  exempt: ReadonlySet<string>;
+}
+
+async function probeGroups(
+  ctx: CoreContext,
+  due: readonly OutboxEntry[],
+  probe: Probe,
+  now: number,
+): Promise<OutboxEntry[]> {
+  const taken: OutboxEntry[] = [];
+  const probed = new Set<string>();
+  for (const e of due) {
+    if (probed.has(e.domain)) {
+      await ctx.tx.updateOutbox(e.id, { nextAttemptAt: now + probe.holdMs });
+      continue;
+    }
+    taken.push(e);
+    if (e.attempts >= probe.afterAttempts && !probe.exempt.has(e.domain)) probed.add(e.domain);
+  }
+  return taken;
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type DeferResult,
   deferDelivery,
   outboxDomains,
+  type Probe,
   queueBehind,
   settleOutbox,
   takeDueDeliveries,
@@ -127,8 +128,8 @@ export class TimelineService {
     return this.pubsub.run((ctx) => queueBehind(ctx, item, this.retry));
   }
 
-  takeDueDeliveries(limit: number): Promise<Outcome<OutboxEntry[]>> {
-    return this.pubsub.run((ctx) => takeDueDeliveries(ctx, limit));
+  takeDueDeliveries(limit: number, probe?: Probe): Promise<Outcome<OutboxEntry[]>> {
+    return this.pubsub.run((ctx) => takeDueDeliveries(ctx, limit, probe));
   }
 
   settleOutbox(quietMs: number, limit: number) {

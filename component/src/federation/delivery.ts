@@ -45,6 +45,8 @@ interface Sent {
 
 const REMEMBER_MS = 10 * 60_000;
 const BATCH = 200;
+/** A group that bounced this many times is probed with its oldest entry first. */
+const PROBE_AFTER = 2;
 
 export class Delivery implements StanzaSink {
   private readonly recent = new Map<string, Sent>();
@@ -53,6 +55,8 @@ export class Delivery implements StanzaSink {
   /** Writes of notifications queued behind others, awaited by idle(). */
   private readonly queueing = new Set<Promise<unknown>>();
   private readonly turns = new Map<string, Promise<void>>();
+  /** Groups that showed life since the last pass: sent whole, not probed. */
+  private readonly awake = new Set<string>();
   /** Entries sent again and not settled yet (a settle pass is needed while > 0). */
   private awaiting = 1;
   private timer: NodeJS.Timeout | undefined;
@@ -238,6 +242,7 @@ export class Delivery implements StanzaSink {
   /** A stanza arrived from `domain` (its server is up): what waits for the domain is due now. */
   sawDomain(domain: string): void {
     if (!this.held.has(domain)) return;
+    this.awake.add(domain);
     void this.opts.timeline
       .wakeDomain(domain)
       .then(() => this.tick())
@@ -259,7 +264,10 @@ export class Delivery implements StanzaSink {
   }
 
   private async pass(): Promise<void> {
-    const { result: due } = await this.opts.timeline.takeDueDeliveries(BATCH);
+    const exempt = new Set(this.awake);
+    this.awake.clear();
+    const probe = { afterAttempts: PROBE_AFTER, holdMs: this.opts.quietMs ?? 120_000, exempt };
+    const { result: due } = await this.opts.timeline.takeDueDeliveries(BATCH, probe);
     for (const entry of due) {
       let el: Element;
       try {

@@ -131,3 +131,36 @@ describe("recordPosts: what is relayed", () => {
     expect(again.result.added.map((e) => e.itemId)).toEqual(["d"]);
   });
 });
+
+describe("outbox: probing a group that keeps bouncing", () => {
+  it("sends only the oldest entry of a group bounced twice; the rest wait the hold; exempt groups go whole", async () => {
+    const h = makeTimeline();
+    await h.timeline.deferDelivery(bounce("m1"));
+    await h.timeline.deferDelivery(bounce("m2"));
+    const probe = { afterAttempts: 2, holdMs: 30_000, exempt: new Set<string>() };
+    h.clock.now += 10_000;
+    // Bounced once: the whole group goes.
+    expect((await h.timeline.takeDueDeliveries(10, probe)).result.map((e) => e.messageId)).toEqual([
+      "m1",
+      "m2",
+    ]);
+    for (const id of ["m1", "m2"]) {
+      await h.timeline.deferDelivery({ ...bounce(id), stanza: undefined });
+    }
+    h.clock.now += 60_000;
+    const probed = (await h.timeline.takeDueDeliveries(10, probe)).result.map((e) => e.messageId);
+    expect(probed).toEqual(["m1"]);
+    expect((await h.timeline.takeDueDeliveries(10, probe)).result).toEqual([]);
+    h.clock.now += 30_000;
+    expect((await h.timeline.takeDueDeliveries(10, probe)).result.map((e) => e.messageId)).toEqual([
+      "m2",
+    ]);
+    // A group that showed life is sent whole.
+    await h.timeline.deferDelivery(bounce("m3"));
+    await h.timeline.deferDelivery({ ...bounce("m2"), stanza: undefined });
+    await h.timeline.wakeDomain(A);
+    const awake = { ...probe, exempt: new Set([A]) };
+    const all = (await h.timeline.takeDueDeliveries(10, awake)).result.map((e) => e.messageId);
+    expect(all).toEqual(["m2", "m3"]);
+  });
+});
