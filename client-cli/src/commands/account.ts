@@ -1,0 +1,51 @@
+/**
+ * Who may follow you: `followers`, `pending`, `approve`, `deny`, `block`, `unblock`, `lock`,
+ * `unlock` (the ad-hoc commands at C; lock and unlock are `settings` with access_model).
+ */
+import { getFieldList, getFieldNumber } from "../../../schemas/src/data-form.js";
+import { noteOf, runCommand } from "../adhoc-client.js";
+import { type Ctx, print, printJson } from "../context.js";
+
+async function listOf(ctx: Ctx, node: "followers" | "pending"): Promise<void> {
+  const res = await runCommand(ctx, node);
+  const jids = res.form ? (getFieldList(res.form, "jids") ?? []) : [];
+  const count = (res.form && getFieldNumber(res.form, "count")) ?? jids.length;
+  if (ctx.json) return printJson({ count, jids });
+  const title = node === "followers" ? "Followers" : "Waiting for your approval";
+  const hint =
+    node === "pending" && count > 0 ? "\nAnswer with: warble approve JID / warble deny JID" : "";
+  print(`${title}: ${count}${jids.map((j) => `\n  ${j}`).join("")}${hint}`);
+}
+
+export const followers = (ctx: Ctx) => listOf(ctx, "followers");
+export const pending = (ctx: Ctx) => listOf(ctx, "pending");
+
+const UNDO: Record<string, (jid: string) => string> = {
+  approve: (jid) => `warble block ${jid} (then warble unblock ${jid}) ends their follow`,
+  deny: (jid) => `none needed; ${jid} may ask again`,
+  block: (jid) => `warble unblock ${jid}`,
+  unblock: (jid) => `warble block ${jid}`,
+  lock: () => "warble unlock",
+  unlock: () => "warble lock",
+};
+
+function done(ctx: Ctx, message: string, undo: string): void {
+  if (ctx.json) printJson({ ok: true, message });
+  else print(`${message}\nUndo: ${undo}`);
+}
+
+/** approve, deny, block, unblock: a command with the field jid. */
+export async function onJid(
+  ctx: Ctx,
+  node: "approve" | "deny" | "block" | "unblock",
+  jid: string,
+): Promise<void> {
+  const res = await runCommand(ctx, node, { jid });
+  done(ctx, noteOf(res), (UNDO[node] as (j: string) => string)(jid));
+}
+
+/** lock: followers need your approval (authorize); unlock: anyone may follow (open). */
+export async function setLocked(ctx: Ctx, locked: boolean): Promise<void> {
+  const res = await runCommand(ctx, "settings", { access_model: locked ? "authorize" : "open" });
+  done(ctx, noteOf(res), (UNDO[locked ? "lock" : "unlock"] as (j: string) => string)(""));
+}

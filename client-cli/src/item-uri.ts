@@ -1,0 +1,31 @@
+/** xmpp: URIs of pubsub nodes and items (RFC 5122, XEP-0060 §12.22). */
+
+export interface ItemAddress {
+  service: string;
+  node: string;
+  item?: string;
+}
+
+/**
+ * xmpp:JID?;node=N;item=I; with `nodeOnly`, the item may be absent (and the node then defaults
+ * to the microblog node). Undefined for anything else.
+ */
+export function parseItemUri(uri: string, nodeOnly = false): ItemAddress | undefined {
+  const m = /^xmpp:(?:\/\/)?([^?]+)(?:\?(.*))?$/.exec(uri.trim());
+  if (!m?.[1]) return undefined;
+  const params = new Map<string, string>();
+  for (const part of (m[2] ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) continue;
+    try {
+      params.set(part.slice(0, eq), decodeURIComponent(part.slice(eq + 1)));
+    } catch {
+      return undefined;
+    }
+  }
+  const node = params.get("node") ?? (nodeOnly ? "urn:xmpp:microblog:0" : undefined);
+  const item = params.get("item");
+  if (!node || (!item && !nodeOnly)) return undefined;
+  const service = decodeURIComponent(m[1]).toLowerCase();
+  return item ? { service, node, item } : { service, node };
+}
