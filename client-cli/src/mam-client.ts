@@ -20,7 +20,7 @@ export async function queryMam(
   session: Session,
   to: string,
   rsm: RsmRequest,
-  filter: { start?: number } = {},
+  filter: { start?: number; with?: string } = {},
 ): Promise<MamPage> {
   const queryid = randomBytes(6).toString("hex");
   const results: MamResult[] = [];

@@ -5,6 +5,7 @@
 import { getFieldList, getFieldNumber } from "../../../schemas/src/data-form.js";
 import { noteOf, runCommand } from "../adhoc-client.js";
 import { type Ctx, print, printJson } from "../context.js";
+import { locateMicroblog } from "../discovery.js";
 
 async function listOf(ctx: Ctx, node: "followers" | "pending"): Promise<void> {
   const res = await runCommand(ctx, node);
@@ -34,12 +35,26 @@ function done(ctx: Ctx, message: string, undo: string): void {
   else print(`${message}\nUndo: ${undo}`);
 }
 
+/**
+ * The requester as the pending list names it: a user who follows from their own Warble asks
+ * as their microblog address there (alice@C2), so alice@E is turned into it when only that asks.
+ */
+async function requesterOf(ctx: Ctx, jid: string): Promise<string> {
+  const res = await runCommand(ctx, "pending");
+  const jids = (res.form && getFieldList(res.form, "jids")) ?? [];
+  if (jids.includes(jid.toLowerCase()) || !jid.includes("@")) return jid;
+  const own = { domain: ctx.account.domain, component: await ctx.component() };
+  const blog = await locateMicroblog(ctx.session, jid, own).catch(() => undefined);
+  return blog && jids.includes(blog.service) ? blog.service : jid;
+}
+
 /** approve, deny, block, unblock: a command with the field jid. */
 export async function onJid(
   ctx: Ctx,
   node: "approve" | "deny" | "block" | "unblock",
-  jid: string,
+  given: string,
 ): Promise<void> {
+  const jid = node === "approve" || node === "deny" ? await requesterOf(ctx, given) : given;
   const res = await runCommand(ctx, node, { jid });
   done(ctx, noteOf(res), (UNDO[node] as (j: string) => string)(jid));
 }

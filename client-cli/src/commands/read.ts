@@ -3,7 +3,7 @@ import { NS_PUBSUB } from "../../../schemas/src/ns.js";
 import { buildPubsubRequest } from "../../../schemas/src/pubsub-request-build.js";
 import { parseItemsResult } from "../../../schemas/src/pubsub-result.js";
 import { type Ctx, print, printJson } from "../context.js";
-import { locateMicroblog } from "../discovery.js";
+import { locateMicroblog, type Microblog } from "../discovery.js";
 import { CliError, refusedError, usageError } from "../errors.js";
 import { formatTable, stdoutLook } from "../format.js";
 import { queryMam } from "../mam-client.js";
@@ -39,6 +39,39 @@ export async function timeline(ctx: Ctx, opts: { limit?: string; before?: string
   output(ctx, posts, "Your timeline is empty. Follow someone: warble follow JID", more);
 }
 
+/** The refusals of a node read that come without a text, in words. */
+function readRefusal(err: unknown, who: string): unknown {
+  if (!(err instanceof CliError) || err.exitCode !== 5) return err;
+  if (/^item-not-found$/.test(err.message)) return refusedError(`${who} has no microblog`);
+  if (/^not-authorized \((not-subscribed|presence-subscription-required)\)$/.test(err.message))
+    return refusedError(`${who} shows posts to approved followers only (warble follow ${who})`);
+  if (/^forbidden|not-authorized/.test(err.message))
+    return refusedError(`${who} does not let you read their posts (${err.message})`);
+  return err;
+}
+
+/** The posts of a node, read from it. */
+async function nodePosts(ctx: Ctx, blog: Microblog, max: number): Promise<Post[]> {
+  const request = buildPubsubRequest({
+    kind: "items",
+    node: blog.node,
+    maxItems: max,
+    itemIds: [],
+  });
+  const reply = await ctx.session.request("get", blog.service, request);
+  const pubsub = reply.getChild("pubsub", NS_PUBSUB);
+  const items = pubsub ? parseItemsResult(pubsub).items : [];
+  const owner = blog.owner ?? blog.service;
+  return items.flatMap((i) => postFromItem(blog.service, blog.node, i, owner) ?? []);
+}
+
+/** A locked microblog one follows: its posts in one's home timeline (MAM with=its address). */
+async function followedPosts(ctx: Ctx, blog: Microblog, max: number): Promise<Post[]> {
+  const service = await ctx.ownService();
+  const page = await queryMam(ctx.session, service, { max, before: "" }, { with: blog.service });
+  return page.results.flatMap((r) => postFromMam(r) ?? []).filter((p) => p.node === blog.node);
+}
+
 export async function show(ctx: Ctx, who: string, opts: { limit?: string }): Promise<void> {
   const max = parseLimit(opts.limit);
   const own = {
@@ -46,25 +79,15 @@ export async function show(ctx: Ctx, who: string, opts: { limit?: string }): Pro
     component: await ctx.component().catch(() => undefined),
   };
   const blog = await locateMicroblog(ctx.session, who, own);
-  const request = buildPubsubRequest({
-    kind: "items",
-    node: blog.node,
-    maxItems: max,
-    itemIds: [],
-  });
-  let reply: Awaited<ReturnType<typeof ctx.session.request>>;
+  let posts: Post[];
   try {
-    reply = await ctx.session.request("get", blog.service, request);
+    posts = await nodePosts(ctx, blog, max);
   } catch (err) {
-    if (err instanceof CliError && err.exitCode === 5 && /^item-not-found$/.test(err.message))
-      throw refusedError(`${who} has no microblog`);
-    throw err;
+    const refusal = readRefusal(err, who);
+    const locked = refusal instanceof CliError && /approved followers/.test(refusal.message);
+    if (!locked) throw refusal;
+    posts = await followedPosts(ctx, blog, max).catch(() => []);
+    if (posts.length === 0) throw refusal;
   }
-  const pubsub = reply.getChild("pubsub", NS_PUBSUB);
-  const items = pubsub ? parseItemsResult(pubsub).items : [];
-  const owner = blog.owner ?? blog.service;
-  const posts = oldestFirst(
-    items.flatMap((i) => postFromItem(blog.service, blog.node, i, owner) ?? []),
-  );
-  output(ctx, posts.slice(-max), `${who} has not posted anything yet.`);
+  output(ctx, oldestFirst(posts).slice(-max), `${who} has not posted anything yet.`);
 }
