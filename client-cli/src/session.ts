@@ -42,6 +42,8 @@ function loginFailure(account: Account, err: unknown): CliError {
       e.condition === "host-unknown" ? `it does not serve ${account.domain}` : e.condition;
     return unreachableError(`cannot reach ${where}: ${why}${e.text ? ` (${e.text})` : ""}`);
   }
+  if (e.name === "TimeoutError")
+    return unreachableError(`cannot reach ${where}: no answer within ${TIMEOUT_MS / 1000} s`);
   const reason = (e.code && REASONS[e.code]) || (err as Error)?.message || String(err);
   return unreachableError(`cannot reach ${where}: ${reason}`);
 }
@@ -89,6 +91,7 @@ export class Session {
     const xmpp = client({
       service: account.service.uri,
       domain: account.domain,
+      timeout: TIMEOUT_MS,
       resource: `warble-${randomBytes(4).toString("hex")}`,
       credentials: credentialsFor(account),
     } as unknown as Parameters<typeof client>[0]);
@@ -138,7 +141,7 @@ export class Session {
   }
 
   /** End the stream; waits at most `waitMs` for the server's end, then drops the socket. */
-  async close(waitMs = 200): Promise<void> {
+  async close(waitMs = 25): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await withTimeout(this.xmpp.stop(), waitMs, () => new Error("slow close")).catch(() => {});
