@@ -26,6 +26,11 @@ export function parseItemUri(uri: string, nodeOnly = false): ItemAddress | undef
   const node = params.get("node") ?? (nodeOnly ? "urn:xmpp:microblog:0" : undefined);
   const item = params.get("item");
   if (!node || (!item && !nodeOnly)) return undefined;
-  const service = decodeURIComponent(m[1]).toLowerCase();
+  let service: string;
+  try {
+    service = decodeURIComponent(m[1]).toLowerCase();
+  } catch {
+    return undefined;
+  }
   return item ? { service, node, item } : { service, node };
 }

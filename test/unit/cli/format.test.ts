@@ -64,6 +64,7 @@ describe("posts and URIs", () => {
       item: "x1",
     });
     expect(parseItemUri("xmpp:a@c")).toBeUndefined();
+    expect(parseItemUri("xmpp:%E0%A4%A@c?;node=n;item=i")).toBeUndefined();
     expect(parseItemUri("xmpp:a@c", true)?.node).toBe("urn:xmpp:microblog:0");
   });
 
