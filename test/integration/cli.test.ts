@@ -8,6 +8,7 @@
  * `listen` is in cli-listen.test.ts, the ejabberd flow in cli-ejabberd.test.ts.
  */
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/servers.js";
@@ -27,6 +28,8 @@ import {
   startCliWorld,
   stripAnsi,
 } from "../harness/cli.js";
+import { connectClient } from "../harness/client.js";
+import { getItems, itemsOf } from "../harness/pubsub.js";
 import { tempDir } from "../harness/servers.js";
 
 const COMMANDS = [
@@ -327,6 +330,33 @@ describe("the warble CLI on prosody", () => {
     ]);
   });
 
+  it("post --reply-to SHORT and --reply-to URI: the reply names alice's post (RFC 4685)", async () => {
+    const three = alicePosts.find((p) => p.text === "three");
+    const two = alicePosts.find((p) => p.text === "two");
+    const byShort = await w.json<Posted>("bob", [
+      "post",
+      "a reply by short id",
+      "--reply-to",
+      three?.short as string,
+    ]);
+    const uri = itemUri(`alice@${C}`, two?.id as string);
+    const byUri = await w.json<Posted>("bob", ["post", "a reply by URI", "--reply-to", uri]);
+    const bob = await connectClient(w.server.ports.c2s, w.D, "bob", "bob-pw");
+    try {
+      const items = itemsOf(await getItems(bob, "bob"));
+      const hrefOf = (id: string) =>
+        items
+          .find((i) => i.attrs.id === id)
+          ?.getChild("entry")
+          ?.getChildren("in-reply-to")[0]?.attrs.href;
+      expect(hrefOf(byShort.id)).toBe(itemUri(`alice@${C}`, three?.id as string));
+      expect(hrefOf(byUri.id)).toBe(uri);
+    } finally {
+      await bob.stop();
+    }
+    failed(await w.run("bob", ["post", "a reply to nothing", "--reply-to", "not-a-post"]), 2);
+  });
+
   // ───────────────────────────── unfollow ─────────────────────────────
 
   it("unfollow JID --json: removed N (alice's posts leave bob's timeline); text mode: undo", async () => {
@@ -453,6 +483,25 @@ describe("the warble CLI on prosody", () => {
     );
     expect(res.ms).toBeLessThan(12_000);
   });
+
+  it("a server that accepts and never answers: exit 4 after the 10 s timeout, no hang", async () => {
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
+    const { port } = silent.address() as AddressInfo;
+    try {
+      const res = await w.run("alice", ["post", "nobody answers"], {
+        env: { WARBLE_XMPP_SERVICE: `xmpp://127.0.0.1:${port}` },
+        timeoutMs: 30_000,
+      });
+      expect(failed(res, 4)).toMatch(
+        new RegExp(`^warble: cannot reach 127\\.0\\.0\\.1:${port}: \\S`),
+      );
+      expect(res.ms).toBeGreaterThan(9_000);
+      expect(res.ms).toBeLessThan(16_000);
+    } finally {
+      silent.close();
+    }
+  }, 40_000);
 
   it("a config file others can read: exit 2, says chmod 600", async () => {
     const home = cliHome();
