@@ -64,6 +64,9 @@ function refusalOf(target: string, err: unknown): PubsubError {
   });
 }
 
+/** The key of one node in the map of running work (domains and "" are the catch-ups'). */
+const nodeKey = (ref: NodeRef) => `${ref.service}\n${ref.node}`;
+
 /** A subscribe that got no answer (s2s failure, timeout): the follow stays "requested". */
 class PendingRequest extends Error {
   constructor(target: string) {
@@ -111,6 +114,25 @@ export class FollowClient {
     if (begun.already && begun.follow.state !== "requested") {
       return { follow: begun.follow, already: true, backfilled: 0 };
     }
+    // Events of this node (the last item a new subscriber is sent first of all) wait for the
+    // first fill, so that the timeline gets the node's posts in their order.
+    const key = nodeKey(ref);
+    const work = this.subscribeAndFill(user, self, begun, target);
+    this.running.set(key, work);
+    void work
+      .finally(() => {
+        if (this.running.get(key) === work) this.running.delete(key);
+      })
+      .catch(() => {});
+    return work;
+  }
+
+  private async subscribeAndFill(
+    user: string,
+    self: string,
+    begun: { follow: Follow; already: boolean },
+    target: string,
+  ): Promise<FollowResult> {
     // No answer yet (the remote server is down or slow): the request is kept as "requested"
     // and sent again by the catch-up, rather than forgotten while it may still arrive.
     const follow = await this.subscribe(user, self, begun.follow, target, true).catch((err) => {
@@ -250,7 +272,7 @@ export class FollowClient {
    */
   async caughtUp(ref: NodeRef): Promise<void> {
     const domain = domainOf(ref.service);
-    const waits = [this.running.get(""), this.running.get(domain)];
+    const waits = [this.running.get(""), this.running.get(domain), this.running.get(nodeKey(ref))];
     await Promise.all(waits.map((p) => p?.catch(() => {})));
   }
 
