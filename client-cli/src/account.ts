@@ -156,8 +156,9 @@ export function parseConfig(text: string, path: string): ConfigFile {
   let data: unknown;
   try {
     data = JSON.parse(text);
-  } catch (err) {
-    throw usageError(`${path} is not valid JSON: ${(err as Error).message}`);
+  } catch {
+    // (Not the parser's message: it quotes the text around the mistake, a password perhaps.)
+    throw usageError(`${path} is not valid JSON (check it with: jq . ${path})`);
   }
   const obj = data as { default?: unknown; accounts?: unknown };
   if (typeof obj !== "object" || obj === null || Array.isArray(obj))

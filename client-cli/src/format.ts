@@ -61,6 +61,25 @@ export function wrapText(text: string, width: number): string[] {
   return lines;
 }
 
+/**
+ * Text written by others (posts, authors, a service's error text) made safe for a terminal:
+ * control characters (C0 but tab and newline, DEL, C1: escape sequences, the window title,
+ * clearing the screen) and the bidirectional overrides that can hide or reorder text become
+ * U+FFFD.
+ */
+export function clean(text: string): string {
+  let out = "";
+  for (const ch of text) out += unsafeForTerminal(ch.codePointAt(0) ?? 0) ? "\uFFFD" : ch;
+  return out;
+}
+
+function unsafeForTerminal(c: number): boolean {
+  if (c < 0x20) return c !== 0x09 && c !== 0x0a;
+  if (c >= 0x7f && c <= 0x9f) return true;
+  if (c === 0x061c || c === 0x200e || c === 0x200f) return true;
+  return (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
 const paint = (on: boolean, code: string, s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
 const pad = (s: string, width: number) => s + " ".repeat(Math.max(0, width - chars(s)));
 
@@ -72,8 +91,8 @@ const MIN_TEXT = 20;
 export function formatPost(post: Post, look: Look, authorWidth: number): string[] {
   const fixed = authorWidth + TIME_WIDTH + SHORT_WIDTH + 7;
   const textWidth = Math.max(MIN_TEXT, look.width - fixed);
-  const lines = wrapText(post.text, textWidth);
-  const author = paint(look.colour, "1", pad(post.author, authorWidth));
+  const lines = wrapText(clean(post.text), textWidth);
+  const author = paint(look.colour, "1", pad(clean(post.author), authorWidth));
   const time = paint(look.colour, "2", relativeTime(post.published, look.now).padStart(TIME_WIDTH));
   const short = paint(look.colour, "33", post.short);
   const indent = " ".repeat(authorWidth + TIME_WIDTH + 4);

@@ -90,12 +90,16 @@ export class Listener {
   private async drain(): Promise<void> {
     do {
       this.again = false;
+      const session = this.session;
       try {
         await this.fetchNew();
       } catch (err) {
         if (err instanceof CliError && /no answer within/.test(err.message)) {
-          await this.session.close(0);
-          void this.reconnect();
+          // Only the session that timed out goes (a reconnection may have replaced it already).
+          if (session === this.session) {
+            await session.close(0);
+            void this.reconnect();
+          }
           return;
         }
         // The connection is going or the service is away: the next poll or reconnection retries.
@@ -136,8 +140,20 @@ export class Listener {
     if (post) this.show(post);
   }
 
-  /** Log in again with backoff; a refused password ends the CLI (3). */
+  /** Log in again with backoff; a refused password ends the CLI (3). One loop at a time. */
   private async reconnect(): Promise<void> {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    try {
+      await this.reconnectLoop();
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  private reconnecting = false;
+
+  private async reconnectLoop(): Promise<void> {
     let delay = BACKOFF_FIRST_MS;
     while (!this.stopped) {
       note(`connection lost; trying again in ${delay / 1000} s`);

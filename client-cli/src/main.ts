@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-/**
- * The `warble` command: commander wiring, and the one place errors end the process (one line
- * on stderr, an exit code of INTERFACE "The CLI", never a stack trace).
- */
 import { Command, CommanderError } from "commander";
 import type { GlobalOptions } from "./account.js";
 import { COMMANDS, type CommandSpec } from "./commands/table.js";
 import { describeFailure, EXIT, usageError } from "./errors.js";
+/**
+ * The `warble` command: commander wiring, and the one place errors end the process (one line
+ * on stderr, an exit code of INTERFACE "The CLI", never a stack trace).
+ */
+import { clean } from "./format.js";
 
 const ACCOUNT_HELP = `
 Account: flags, else WARBLE_JID, WARBLE_PASSWORD (the password itself), WARBLE_XMPP_SERVICE,
@@ -19,7 +20,7 @@ Run "warble help COMMAND" for a command's options and an example.`;
 
 function fail(err: unknown): never {
   const { line, code } = describeFailure(err);
-  process.stderr.write(`warble: ${line}\n`);
+  process.stderr.write(`warble: ${clean(line).replace(/\s*\n\s*/g, " ")}\n`);
   process.exit(code);
 }
 
@@ -77,6 +78,10 @@ function commanderFailure(err: CommanderError): never {
 }
 
 async function main(): Promise<void> {
+  // `warble listen --json | head -1`: a closed pipe ends the CLI quietly.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(EXIT.ok);
+  });
   process.on("unhandledRejection", fail);
   process.on("uncaughtException", fail);
   try {

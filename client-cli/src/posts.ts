@@ -62,12 +62,28 @@ interface PostParts {
   fallbackTime: number;
 }
 
+/**
+ * Who a post is shown as: the entry's claimed author only when the service speaks for it (the
+ * service itself, or the owner u@D of a Warble address u@C with C under D, or u\40D@C); else
+ * the fallback (the service's owner as known, or the service): an entry is written by anybody.
+ */
+function trustedAuthor(claimed: string | undefined, service: string, fallback: string): string {
+  if (!claimed) return fallback;
+  const svc = bare(service).toLowerCase();
+  if (claimed === svc) return claimed;
+  const [local, domain = ""] = claimed.split("@");
+  const [svcLocal, svcDomain = ""] = svc.split("@");
+  if (local && svcLocal === `${local}\\40${domain}`) return claimed;
+  if (local && svcLocal === local && svcDomain.endsWith(`.${domain}`)) return claimed;
+  return fallback;
+}
+
 function makePost(p: PostParts): Post {
   const entry = readEntry(p.item.payload);
   return {
     id: p.id,
     short: shortId(p.service, p.node, p.item.id),
-    author: authorOf(entry) ?? p.fallbackAuthor,
+    author: trustedAuthor(authorOf(entry), p.service, p.fallbackAuthor),
     service: p.service,
     node: p.node,
     item: p.item.id,

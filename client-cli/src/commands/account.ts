@@ -6,6 +6,7 @@ import { getFieldList, getFieldNumber } from "../../../schemas/src/data-form.js"
 import { noteOf, runCommand } from "../adhoc-client.js";
 import { type Ctx, print, printJson } from "../context.js";
 import { locateMicroblog } from "../discovery.js";
+import { clean } from "../format.js";
 
 async function listOf(ctx: Ctx, node: "followers" | "pending"): Promise<void> {
   const res = await runCommand(ctx, node);
@@ -15,7 +16,7 @@ async function listOf(ctx: Ctx, node: "followers" | "pending"): Promise<void> {
   const title = node === "followers" ? "Followers" : "Waiting for your approval";
   const hint =
     node === "pending" && count > 0 ? "\nAnswer with: warble approve JID / warble deny JID" : "";
-  print(`${title}: ${count}${jids.map((j) => `\n  ${j}`).join("")}${hint}`);
+  print(clean(`${title}: ${count}${jids.map((j) => `\n  ${j}`).join("")}${hint}`));
 }
 
 export const followers = (ctx: Ctx) => listOf(ctx, "followers");
@@ -32,7 +33,7 @@ const UNDO: Record<string, (jid: string) => string> = {
 
 function done(ctx: Ctx, message: string, undo: string): void {
   if (ctx.json) printJson({ ok: true, message });
-  else print(`${message}\nUndo: ${undo}`);
+  else print(clean(`${message}\nUndo: ${undo}`));
 }
 
 /**

@@ -2,6 +2,7 @@
 import { getFieldString } from "../../../schemas/src/data-form.js";
 import { noteOf, resultField, runCommand } from "../adhoc-client.js";
 import { type Ctx, print, printJson } from "../context.js";
+import { clean } from "../format.js";
 
 type State = "subscribed" | "pending";
 const stateOf = (s: string | undefined): State => (s === "subscribed" ? "subscribed" : "pending");
@@ -11,7 +12,7 @@ export async function follow(ctx: Ctx, jid: string): Promise<void> {
   const target = resultField(res, "jid") ?? jid;
   const state = stateOf(resultField(res, "state"));
   if (ctx.json) printJson({ target, state });
-  else print(`${noteOf(res)}\nUndo: warble unfollow ${target}`);
+  else print(clean(`${noteOf(res)}\nUndo: warble unfollow ${target}`));
 }
 
 /** "You no longer follow X; 3 posts left your timeline." → X and 3. */
@@ -26,7 +27,7 @@ export async function unfollow(ctx: Ctx, jid: string): Promise<void> {
   const note = noteOf(res);
   const { target = jid, removed } = readUnfollowNote(note);
   if (ctx.json) printJson({ target, removed });
-  else print(`${note}\nUndo: warble follow ${target}`);
+  else print(clean(`${note}\nUndo: warble follow ${target}`));
 }
 
 export async function following(ctx: Ctx): Promise<void> {
@@ -41,5 +42,5 @@ export async function following(ctx: Ctx): Promise<void> {
   if (ctx.json) return printJson(rows);
   if (rows.length === 0) return print("You follow nobody yet. Start with: warble follow JID");
   const width = Math.max(...rows.map((r) => r.target.length));
-  print(rows.map((r) => `${r.target.padEnd(width)}  ${r.state}`).join("\n"));
+  print(clean(rows.map((r) => `${r.target.padEnd(width)}  ${r.state}`).join("\n")));
 }

@@ -32,7 +32,8 @@ export async function timeline(ctx: Ctx, opts: { limit?: string; before?: string
   const service = await ctx.ownService();
   const page = await queryMam(ctx.session, service, { max, before: opts.before ?? "" });
   const inArchive = page.results.flatMap((r) => postFromMam(r) ?? []);
-  const posts = oldestFirst(inArchive);
+  // The archive's order (arrival), not the entries' own dates: those are written by anybody.
+  const posts = inArchive;
   const first = inArchive[0];
   const more =
     !page.fin.complete && first ? `Older posts: warble timeline --before ${first.id}` : undefined;

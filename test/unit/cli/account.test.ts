@@ -83,6 +83,13 @@ describe("config and service parsing", () => {
   it("reads accounts and refuses what it does not understand", () => {
     expect(parseConfig('{"accounts":{"a":{"jid":"x@y"}}}', "f").accounts.a?.jid).toBe("x@y");
     expect(usage(() => parseConfig("{", "f"))).toBe(2);
+    // The parser's message quotes the text around the mistake: a password must not be shown.
+    expect(() => parseConfig('{"password": hunter2secret}', "f")).toThrow(/^f is not valid JSON/);
+    try {
+      parseConfig('{"password": hunter2secret}', "f");
+    } catch (err) {
+      expect((err as Error).message).not.toContain("hunter2");
+    }
     expect(usage(() => parseConfig('{"accounts":{"a":{"jid":1}}}', "f"))).toBe(2);
     expect(usage(() => parseConfig('{"accounts":{"a":{"pasword":"x"}}}', "f"))).toBe(2);
   });

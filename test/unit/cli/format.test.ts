@@ -78,3 +78,26 @@ describe("posts and URIs", () => {
     );
   });
 });
+
+describe("clean: text written by others, safe for a terminal", () => {
+  it("replaces control characters, escape sequences and bidi overrides, keeps text, tabs and newlines", async () => {
+    const { clean } = await import("../../../client-cli/src/format.js");
+    expect(clean("plain \u00e9t\u00e9 \u{1F600}\tand\nlines")).toBe(
+      "plain \u00e9t\u00e9 \u{1F600}\tand\nlines",
+    );
+    expect(clean("\u001b]0;pwned\u0007")).toBe("\uFFFD]0;pwned\uFFFD");
+    expect(clean("\u001b[2J\u009b\u202ereversed\u2066")).toBe(
+      "\uFFFD[2J\uFFFD\uFFFDreversed\uFFFD",
+    );
+    expect(clean("\r\u0000\u007f")).toBe("\uFFFD\uFFFD\uFFFD");
+  });
+
+  it("is applied to a post's text and author in the table", () => {
+    const table = formatTable([post({ text: "hi \u001b[31mred", author: "a\u001b@example.org" })], {
+      width: 80,
+      colour: false,
+      now,
+    });
+    expect(table).not.toContain("\u001b");
+  });
+});
