@@ -15,6 +15,7 @@ import { MicroblogLocator } from "./federation/microblog-locator.js";
 import { accountCommands, getPendingCommand } from "./im/account-commands.js";
 import { AdhocCommands } from "./im/adhoc.js";
 import { registerAuthorizationAnswers } from "./im/authorization-answers.js";
+import { registerChatFace } from "./im/chat-face.js";
 import { PresenceFace } from "./im/presence.js";
 import { timelineCommands } from "./im/timeline-commands.js";
 import { Addresses } from "./protocol/addresses.js";
@@ -139,12 +140,16 @@ function wireFaces(app: Wiring) {
   const presence = new PresenceFace({ pubsub, addresses, send: app.send });
   presence.register(router);
   registerAuthorizationAnswers(router, { pubsub, addresses });
-  const commands = new AdhocCommands((reason) => pubsub.incrementCounter(`refused:${reason}`)).add(
+  const own = [
     ...accountCommands({ pubsub, addresses, admins: config.admins, follows }),
     ...timelineCommands({ follows, timeline, pubsub, addresses, limits: config }),
+  ];
+  const commands = new AdhocCommands((reason) => pubsub.incrementCounter(`refused:${reason}`)).add(
+    ...own,
     getPendingCommand({ pubsub, addresses }),
   );
   commands.register(router);
+  registerChatFace(router, { commands: own, pubsub, timeline, addresses, limits: config.limits });
   registerPubsub(router, { service: pubsub, addresses, limits: config });
   const timelineDisco = wireTimeline(app);
   registerDiscovery(router, addresses, [pubsubDisco(pubsub), commands, ...timelineDisco]);

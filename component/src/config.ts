@@ -37,6 +37,8 @@ export interface Config {
     retryMaxSeconds?: number;
     retryDeadlineSeconds?: number;
     deliveryQuietSeconds?: number;
+    /** Posts by chat per user and minute (default 10). */
+    maxChatPostsPerMinute?: number;
   };
 }
 
@@ -70,7 +72,7 @@ export const USAGE = `Usage: warble-component [options]
                        maxRequestsPerRequesterPerMinute, maxPendingPerNode,
                        pendingExpirySeconds, maxFollowsPerUser, maxTimelineEntries,
                        backfillItems, retryFirstSeconds, retryMaxSeconds,
-                       retryDeadlineSeconds, deliveryQuietSeconds}
+                       retryDeadlineSeconds, deliveryQuietSeconds, maxChatPostsPerMinute}
   --log-level LEVEL    trace|debug|info|warn|error (default info)        (WARBLE_LOG_LEVEL)
   --help               this text`;
 
@@ -226,6 +228,7 @@ const LIMIT_KEYS = [
   "retryMaxSeconds",
   "retryDeadlineSeconds",
   "deliveryQuietSeconds",
+  "maxChatPostsPerMinute",
 ] as const;
 
 function validateLimits(v: unknown): Config["limits"] {

@@ -67,6 +67,8 @@ const elementKey = (el: Element) => `{${el.attrs.xmlns ?? ""}}${el.name}`;
 export class StanzaRouter {
   private readonly iqs = new Map<string, IqHandler>();
   private readonly messages = new Map<string, StanzaHandler>();
+  /** Entries that serve a message only when no payload of it has an entry above (a body). */
+  private readonly fallbacks = new Map<string, StanzaHandler>();
   private readonly presences = new Map<string, StanzaHandler>();
   private responses: ResponseSink | undefined;
   private errors: ((stanza: Element) => void) | undefined;
@@ -78,8 +80,8 @@ export class StanzaRouter {
   }
 
   /** Messages carrying the payload element {ns}name (the first child with an entry wins). */
-  onMessage(ns: string, name: string, handler: StanzaHandler): this {
-    this.messages.set(`{${ns}}${name}`, handler);
+  onMessage(ns: string, name: string, handler: StanzaHandler, fallback = false): this {
+    (fallback ? this.fallbacks : this.messages).set(`{${ns}}${name}`, handler);
     return this;
   }
 
@@ -109,10 +111,8 @@ export class StanzaRouter {
     }
     const handler =
       stanza.name === "message"
-        ? stanza
-            .getChildElements()
-            .map((c) => this.messages.get(elementKey(c)))
-            .find((h) => h !== undefined)
+        ? (this.messageHandler(stanza, this.messages) ??
+          this.messageHandler(stanza, this.fallbacks))
         : stanza.name === "presence"
           ? this.presences.get(stanza.attrs.type ?? "available")
           : undefined;
@@ -124,6 +124,13 @@ export class StanzaRouter {
       logRefusal(log, err);
       return { replies: [bounce(stanza, toErrorElement(err, log))], events: [] };
     }
+  }
+
+  private messageHandler(stanza: Element, table: Map<string, StanzaHandler>) {
+    return stanza
+      .getChildElements()
+      .map((c) => table.get(elementKey(c)))
+      .find((h) => h !== undefined);
   }
 
   private async routeIq(stanza: Element, log: Logger): Promise<Handled> {
