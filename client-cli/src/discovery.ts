@@ -12,8 +12,8 @@ import {
   warbleUsersDomains,
 } from "../../schemas/src/microblog-disco.js";
 import { NS_DISCO_INFO, NS_DISCO_ITEMS, NS_MICROBLOG } from "../../schemas/src/ns.js";
+import { parseItemUri } from "../../schemas/src/xmpp-uri.js";
 import { CliError, refusedError, usageError } from "./errors.js";
-import { parseItemUri } from "./item-uri.js";
 import type { Session } from "./session.js";
 
 const MAX_ITEMS = 50;

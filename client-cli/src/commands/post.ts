@@ -3,10 +3,10 @@ import { itemUri } from "../../../schemas/src/atom.js";
 import { NS_MICROBLOG } from "../../../schemas/src/ns.js";
 import { buildPubsubRequest } from "../../../schemas/src/pubsub-request-build.js";
 import { isShortId, shortId } from "../../../schemas/src/short-id.js";
+import { parseItemUri } from "../../../schemas/src/xmpp-uri.js";
 import { resultField, runCommand } from "../adhoc-client.js";
 import { type Ctx, print, printJson } from "../context.js";
 import { refusedError, usageError } from "../errors.js";
-import { parseItemUri } from "../item-uri.js";
 import { findOwnItem, uriOfShort } from "../lookup.js";
 
 async function readStdin(): Promise<string> {

@@ -12,6 +12,7 @@ export type {
 } from "./item-use-cases.js";
 export * from "./jid.js";
 export * from "./node-config.js";
+export { bouncedBy } from "./outbox-use-cases.js";
 export type { AffiliationChange, SubscriptionChange } from "./owner-use-cases.js";
 export type * from "./ports.js";
 export { PubsubService, type PubsubServiceOptions } from "./pubsub-service.js";

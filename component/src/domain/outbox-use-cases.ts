@@ -54,11 +54,8 @@ export async function deferDelivery(
       await ctx.tx.incrementCounter("outbox:gave-up");
       return { result: { kind: "gave-up", entry: known }, events: [] };
     }
-    const nextAttemptAt = await groupSchedule(
-      ctx,
-      known.domain,
-      now + retryDelayMs(attempts, policy),
-    );
+    const group = await waitingGroup(ctx, known.domain);
+    const nextAttemptAt = groupSchedule(group, now + retryDelayMs(attempts, policy));
     await ctx.tx.updateOutbox(known.id, {
       attempts,
       nextAttemptAt,
@@ -75,23 +72,28 @@ export async function deferDelivery(
   return { result: await enqueue(ctx, bounce, bounce.stanza, policy), events: [] };
 }
 
+/** A group's waiting entries (how many, when next), read once per use case. */
+type WaitingGroup = { nextAttemptAt: number; count: number } | undefined;
+
+async function waitingGroup(ctx: CoreContext, group: string): Promise<WaitingGroup> {
+  return (await ctx.tx.listOutboxDomains()).find((d) => d.domain === group);
+}
+
 /** A group that holds its most: what comes on is given up, and counted (outbox:overflow). */
-async function overflowing(ctx: CoreContext, group: string, policy: RetryPolicy) {
-  const waiting = (await ctx.tx.listOutboxDomains()).find((d) => d.domain === group);
+async function overflowing(ctx: CoreContext, waiting: WaitingGroup, policy: RetryPolicy) {
   if ((waiting?.count ?? 0) < policy.maxPerGroup) return false;
   await ctx.tx.incrementCounter("outbox:overflow");
   return true;
 }
 
-/** Whether `from` (a bare JID) is the recipient or its server. */
-function bouncedBy(recipient: string, from: string): boolean {
+/** Whether `from` (a bare JID) is the recipient or its server: who may bounce a notification. */
+export function bouncedBy(recipient: string, from: string): boolean {
   const to = bareJid(recipient);
   return from === to || from === domainOf(to);
 }
 
 /** A group's schedule only moves later: the group's waiting entries, or `next` if later. */
-async function groupSchedule(ctx: CoreContext, group: string, next: number): Promise<number> {
-  const waiting = (await ctx.tx.listOutboxDomains()).find((d) => d.domain === group);
+function groupSchedule(waiting: WaitingGroup, next: number): number {
   return Math.max(waiting?.nextAttemptAt ?? 0, next);
 }
 
@@ -109,9 +111,10 @@ async function enqueue(
   policy: RetryPolicy,
 ): Promise<DeferResult> {
   const now = ctx.now();
-  if (await overflowing(ctx, bounce.domain, policy)) return { kind: "overflow" };
+  const waiting = await waitingGroup(ctx, bounce.domain);
+  if (await overflowing(ctx, waiting, policy)) return { kind: "overflow" };
   // A domain already backing off keeps its schedule: a new bounce does not pull it forward.
-  const nextAttemptAt = await groupSchedule(ctx, bounce.domain, now + retryDelayMs(1, policy));
+  const nextAttemptAt = groupSchedule(waiting, now + retryDelayMs(1, policy));
   const entry = await ctx.tx.enqueueOutbox({
     recipient: bounce.recipient,
     domain: bounce.domain,
@@ -138,8 +141,8 @@ export async function queueBehind(
   policy: RetryPolicy,
 ): Promise<Outcome<OutboxEntry | undefined>> {
   const now = ctx.now();
-  if (await overflowing(ctx, item.domain, policy)) return { result: undefined, events: [] };
-  const waiting = (await ctx.tx.listOutboxDomains()).find((d) => d.domain === item.domain);
+  const waiting = await waitingGroup(ctx, item.domain);
+  if (await overflowing(ctx, waiting, policy)) return { result: undefined, events: [] };
   const entry = await ctx.tx.enqueueOutbox({
     ...item,
     attempts: 0,

@@ -13,6 +13,7 @@ import { type Element, parseXml } from "../../../schemas/src/xml.js";
 import { writeXml } from "../../../schemas/src/xml-writer.js";
 import type { PubsubEvent } from "../domain/events.js";
 import {
+  bouncedBy,
   isRecipientGroup,
   isTemporaryDeliveryError,
   SERVER_UNREACHABLE_CONDITIONS,
@@ -153,7 +154,7 @@ export class Delivery implements StanzaSink {
     if (!id || !from) return;
     const sent = this.recent.get(id);
     const to = sent ? bareJid(sent.el.attrs.to ?? "") : undefined;
-    if (to && from !== to && from !== domainOf(to)) return;
+    if (to && !bouncedBy(to, from)) return;
     let condition = "undefined-condition";
     try {
       condition = parseStanzaError(stanza).condition;

@@ -13,8 +13,10 @@ import {
   warbleUsersDomains,
 } from "../../../schemas/src/microblog-disco.js";
 import type { Element } from "../../../schemas/src/xml.js";
+import { parseItemUri } from "../../../schemas/src/xmpp-uri.js";
 import { PubsubError } from "../domain/errors.js";
 import { acceptJid, bareJid, domainOf, localOf } from "../domain/jid.js";
+import { SERVER_UNREACHABLE_CONDITIONS } from "../domain/retry-schedule.js";
 import { MICROBLOG_NODE, type NodeRef } from "../domain/types.js";
 import type { Addresses } from "../protocol/addresses.js";
 import { IqError, IqTimeoutError } from "./iq-caller.js";
@@ -46,21 +48,6 @@ export interface Located {
   via: "warble" | "pep" | "uri";
 }
 
-function parseUri(uri: string): { jid: string; node: string } {
-  const rest = uri.slice("xmpp:".length).replace(/^\/\//, "");
-  const q = rest.indexOf("?");
-  const jid = decodeURIComponent(q < 0 ? rest : rest.slice(0, q));
-  let node = MICROBLOG_NODE;
-  if (q >= 0) {
-    for (const part of rest.slice(q + 1).split(";")) {
-      const eq = part.indexOf("=");
-      if (eq > 0 && part.slice(0, eq) === "node") node = decodeURIComponent(part.slice(eq + 1));
-    }
-  }
-  if (!node) throw new PubsubError("bad-request", { text: `${uri} names an empty node` });
-  return { jid, node };
-}
-
 const notAJid = (input: string) =>
   new PubsubError("jid-malformed", {
     text: `"${input}" is not a JID: give an address such as alice@example.org or an xmpp: URI`,
@@ -79,14 +66,14 @@ export class MicroblogLocator {
   async locate(input: string): Promise<Located> {
     const text = input.trim();
     if (text.startsWith("xmpp:")) {
-      let parsed: { jid: string; node: string };
-      try {
-        parsed = parseUri(text);
-      } catch (err) {
-        if (err instanceof PubsubError) throw err;
+      const parsed = parseItemUri(text, true);
+      if (!parsed) {
+        if (/[?;]node=(;|$)/.test(text)) {
+          throw new PubsubError("bad-request", { text: `${text} names an empty node` });
+        }
         throw notAJid(text);
       }
-      const service = this.acceptUserJid(parsed.jid, text);
+      const service = this.acceptUserJid(parsed.service, text);
       return { ref: { service, node: parsed.node }, target: text, via: "uri" };
     }
     const jid = this.acceptUserJid(text, text);
@@ -178,12 +165,10 @@ export class MicroblogLocator {
   }
 }
 
-const S2S_FAILURES = new Set(["remote-server-not-found", "remote-server-timeout"]);
-
 export function isS2sFailure(err: unknown): boolean {
   return (
     err instanceof IqTimeoutError ||
-    (err instanceof IqError && S2S_FAILURES.has(err.error.condition))
+    (err instanceof IqError && SERVER_UNREACHABLE_CONDITIONS.has(err.error.condition))
   );
 }
 

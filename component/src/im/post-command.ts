@@ -6,6 +6,7 @@
 import { buildEntry, type InReplyTo, itemUri, parseEntry } from "../../../schemas/src/atom.js";
 import { type DataForm, field, getFieldList } from "../../../schemas/src/data-form.js";
 import { parseXml } from "../../../schemas/src/xml.js";
+import { parseItemUri } from "../../../schemas/src/xmpp-uri.js";
 import type { PubsubService } from "../domain/pubsub-service.js";
 import type { Addresses } from "../protocol/addresses.js";
 import type { PubsubLimits } from "../protocol/pubsub/context.js";
@@ -23,30 +24,13 @@ export interface PostCommandDeps {
 
 const TITLE = "Post to your microblog";
 
-/** xmpp:JID?;node=N;item=I (RFC 5122, XEP-0060 §12.22); undefined for anything else. */
-export function parseItemUri(
-  uri: string,
-): { service: string; node: string; item: string } | undefined {
-  const m = /^xmpp:(?:\/\/)?([^?]+)\?(.*)$/.exec(uri.trim());
-  if (!m?.[1] || m[2] === undefined) return undefined;
-  const params = new Map<string, string>();
-  for (const part of m[2].split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0) params.set(part.slice(0, eq), decodeURIComponent(part.slice(eq + 1)));
-  }
-  const node = params.get("node");
-  const item = params.get("item");
-  if (!node || !item) return undefined;
-  return { service: decodeURIComponent(m[1]).toLowerCase(), node, item };
-}
-
 /**
  * RFC 4685 in-reply-to: href the URI, ref the answered entry's Atom id when this service holds
  * it (and the sender may read it), else the URI itself.
  */
 async function replyTarget(deps: PostCommandDeps, actor: string, uri: string): Promise<InReplyTo> {
   const parsed = parseItemUri(uri);
-  if (!parsed) {
+  if (!parsed?.item) {
     throw new StanzaError("bad-request", `"${uri}" is not the xmpp: URI of a post.`);
   }
   const href = itemUri(parsed.service, parsed.node, parsed.item);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { readUnfollowNote } from "../../../client-cli/src/commands/follow.js";
 import { formatTable, relativeTime, wrapText } from "../../../client-cli/src/format.js";
-import { parseItemUri } from "../../../client-cli/src/item-uri.js";
 import { oldestFirst, type Post } from "../../../client-cli/src/posts.js";
+import { parseItemUri } from "../../../schemas/src/xmpp-uri.js";
 
 const now = Date.parse("2026-01-10T12:00:00Z");
 const post = (over: Partial<Post>): Post => ({

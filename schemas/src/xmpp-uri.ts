@@ -1,4 +1,8 @@
-/** xmpp: URIs of pubsub nodes and items (RFC 5122, XEP-0060 §12.22). */
+/**
+ * xmpp: URIs of pubsub nodes and items (RFC 5122, XEP-0060 §12.22), read the same way by the
+ * component (follow, post replies) and the CLI. Written by anybody: malformed escapes are
+ * undefined, never an exception.
+ */
 
 export interface ItemAddress {
   service: string;
