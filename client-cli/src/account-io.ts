@@ -61,8 +61,9 @@ function readPasswordFile(given: string): string {
 /** Read a line from the terminal without echoing it. */
 export function promptHidden(question: string): Promise<string> {
   const { stdin, stderr } = process;
-  stderr.write(question);
+  // Echo off before the question shows: what is typed (or pasted) at once is not echoed.
   stdin.setRawMode(true);
+  stderr.write(question);
   stdin.resume();
   stdin.setEncoding("utf8");
   let typed = "";
