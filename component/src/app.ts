@@ -23,6 +23,7 @@ import { ComponentConnection } from "./protocol/component-connection.js";
 import { registerDiscovery } from "./protocol/discovery.js";
 import { type BusEvent, EventBus } from "./protocol/event-bus.js";
 import { Notifier } from "./protocol/notifier.js";
+import { PostLines } from "./protocol/post-lines.js";
 import { pubsubDisco } from "./protocol/pubsub/pubsub-disco.js";
 import { registerPubsub } from "./protocol/pubsub/register-pubsub.js";
 import { refusedStanzaReply } from "./protocol/refused-stanza.js";
@@ -111,6 +112,8 @@ interface Wiring {
   router: StanzaRouter;
   bus: EventBus;
   send: (el: Element) => void;
+  lines: PostLines;
+  log: Logger;
 }
 
 /** The home timeline: events arriving at u@C, MAM, C's microblog disco, and the relay. */
@@ -124,7 +127,7 @@ function wireTimeline(app: Wiring) {
     },
     caughtUp: (ref) => follows.caughtUp(ref),
   });
-  const relay = new Relay(addresses, app.send);
+  const relay = new Relay(addresses, app.send, app.lines, app.log);
   bus.subscribe((events) => relay.onEvents(events));
   const mam = registerMam(router, { timeline, addresses });
   const microblogs = {
@@ -149,7 +152,17 @@ function wireFaces(app: Wiring) {
     getPendingCommand({ pubsub, addresses }),
   );
   commands.register(router);
-  registerChatFace(router, { commands: own, pubsub, timeline, addresses, limits: config.limits });
+  const { lines } = app;
+  const chat = {
+    commands: own,
+    pubsub,
+    timeline,
+    follows,
+    addresses,
+    lines,
+    limits: config.limits,
+  };
+  registerChatFace(router, chat);
   registerPubsub(router, { service: pubsub, addresses, limits: config });
   const timelineDisco = wireTimeline(app);
   registerDiscovery(router, addresses, [pubsubDisco(pubsub), commands, ...timelineDisco]);
@@ -193,7 +206,11 @@ export class App {
         ? { quietMs: config.limits.deliveryQuietSeconds * 1000 }
         : {}),
     });
-    this.notifier = new Notifier(this.delivery, addresses, log);
+    const timeline = this.timeline;
+    const lines = new PostLines(addresses, (ref, id, reader) =>
+      timeline.visiblePost(ref, id, reader),
+    );
+    this.notifier = new Notifier(this.delivery, addresses, log, lines);
     this.bus.subscribe((events) => this.notifier.notify(events));
     this.caller = new IqCaller({ send });
     this.router.onResponses(this.caller);
@@ -208,6 +225,8 @@ export class App {
       router: this.router,
       bus: this.bus,
       send,
+      lines,
+      log,
     });
   }
 

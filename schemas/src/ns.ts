@@ -22,5 +22,7 @@ export const NS_THREADING = "http://purl.org/syndication/thread/1.0";
 export const NS_MICROBLOG = "urn:xmpp:microblog:0";
 export const NS_MAM = "urn:xmpp:mam:2";
 export const NS_DELAY = "urn:xmpp:delay";
+/** XEP-0334 message processing hints (`<store/>`). */
+export const NS_HINTS = "urn:xmpp:hints";
 export const NS_FORWARD = "urn:xmpp:forward:0";
 export const NS_COMPONENT = "jabber:component:accept";

@@ -6,6 +6,8 @@
  */
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NS_WARBLE } from "../../schemas/src/microblog-disco.js";
+import { shortId } from "../../schemas/src/short-id.js";
 import type { Element } from "../../schemas/src/xml.js";
 import {
   type AuthWorld,
@@ -50,6 +52,14 @@ async function until(check: () => Promise<boolean>): Promise<void> {
 
 const items = (owner: string) => eventFrom(owner, (e) => e.getChild("items") !== undefined);
 
+/** A post to an IM follower: a chat message from u@C whose <relayed/> names the item. */
+const chatPost = (owner: string, id?: string) => (el: Element) =>
+  el.name === "message" &&
+  el.attrs.type === "chat" &&
+  (el.attrs.from as string | undefined)?.split("/")[0] === svc(owner) &&
+  el.getChild("relayed", NS_WARBLE) !== undefined &&
+  (id === undefined || el.getChild("relayed", NS_WARBLE)?.attrs.item === id);
+
 describe.each(WORLDS)("presence follow requests on %s with %s", (kind, store) => {
   let w: AuthWorld;
   const c = (user: string) => w.clients[user] as TestClient;
@@ -81,9 +91,15 @@ describe.each(WORLDS)("presence follow requests on %s with %s", (kind, store) =>
     const status = await c("bob").waitFor(presenceFrom("alice"));
     expect(status.getChildText("status")).toBe("alice's latest news");
     expect(await ownSubscriptions(c("bob"), "alice")).toEqual([[bare("bob"), "subscribed"]]);
+    forget(c("bob"));
     const id = await publishPost(c("alice"), "for my roster followers");
-    const note = await c("bob").waitFor(eventFrom("alice", hasItem(id)));
-    expect(note.getChildText("body")).toBe("alice@localhost: for my roster followers");
+    // A chat message, which the server keeps for an offline follower; not a headline.
+    const note = await c("bob").waitFor(chatPost("alice", id));
+    const short = shortId(svc("alice"), "urn:xmpp:microblog:0", id);
+    expect(note.getChildText("body")).toBe(`alice@localhost: for my roster followers [${short}]`);
+    const update = await c("bob").waitFor(presenceFrom("alice"));
+    expect(update.getChildText("status")).toBe("for my roster followers");
+    expect(c("bob").received.filter(eventFrom("alice", hasItem(id)))).toEqual([]);
   });
 
   it("locked account: pending (no answer yet); the owner's approval sends subscribed", async () => {
@@ -107,7 +123,7 @@ describe.each(WORLDS)("presence follow requests on %s with %s", (kind, store) =>
     expect(status.getChildText("status")).toBe("carol's latest");
     await c("bob").waitFor(subscriptionEvent("carol", bare("bob"), "subscribed"));
     const id = await publishPost(c("carol"), "approved followers read this");
-    await c("bob").waitFor(eventFrom("carol", hasItem(id)));
+    await c("bob").waitFor(chatPost("carol", id));
   });
 
   it("locked account: a denied presence request is answered unsubscribed", async () => {
@@ -138,5 +154,6 @@ describe.each(WORLDS)("presence follow requests on %s with %s", (kind, store) =>
     await publishPost(c("alice"), "bob left");
     await sleep(400);
     expect(c("bob").received.filter(items("alice"))).toEqual([]);
+    expect(c("bob").received.filter(chatPost("alice"))).toEqual([]);
   });
 });

@@ -6,6 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NS_WARBLE } from "../../schemas/src/microblog-disco.js";
+import { NS_ATOM, NS_THREADING } from "../../schemas/src/ns.js";
+import { shortId } from "../../schemas/src/short-id.js";
 import type { Element } from "../../schemas/src/xml.js";
 import {
   type AuthWorld,
@@ -26,7 +28,8 @@ import {
 } from "../harness/pubsub.js";
 import { SERVER_KINDS } from "../harness/servers.js";
 
-const POSTS_PER_MINUTE = 5;
+const POSTS_PER_MINUTE = 8;
+const NODE = "urn:xmpp:microblog:0";
 const bareOf = (jid: unknown) => String(jid ?? "").split("/")[0];
 
 describe.each(SERVER_KINDS)("chat face on %s", (kind) => {
@@ -60,7 +63,7 @@ describe.each(SERVER_KINDS)("chat face on %s", (kind) => {
   const relayed = (text: string) => (el: Element) =>
     el.name === "message" &&
     el.getChild("relayed", NS_WARBLE) !== undefined &&
-    el.getChildText("body") === `bob@localhost: ${text}`;
+    new RegExp(`^bob@localhost: ${text} \\[[a-z2-7]{6}\\]$`).test(el.getChildText("body") ?? "");
 
   beforeAll(async () => {
     const settings = {
@@ -97,13 +100,41 @@ describe.each(SERVER_KINDS)("chat face on %s", (kind) => {
     const lines = (await chat(alice(), "timeline 3")).split("\n");
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.length).toBeLessThanOrEqual(3);
-    for (const line of lines) expect(line).toMatch(/^\[[a-z2-7]{6}\] \S+@\S+: /);
-    expect(lines.at(-1)).toMatch(/bob@localhost: bob again$/);
+    for (const line of lines) expect(line).toMatch(/^\S+@\S+: .* \[[a-z2-7]{6}\]$/);
+    expect(lines.at(-1)).toMatch(/^bob@localhost: bob again \[[a-z2-7]{6}\]$/);
+  });
+
+  it("reply ID and repost ID are XEP-0277 replies and repeats, as a pubsub client reads them", async () => {
+    const line = (await chat(alice(), "timeline 1")).split("\n")[0] ?? "";
+    const id = /\[([a-z2-7]{6})\]$/.exec(line)?.[1] ?? "";
+    const original = itemsOf(await getItems(alice(), "bob")).find(
+      (item) => shortId(svc("bob"), NODE, item.attrs.id) === id,
+    );
+    expect(original).toBeDefined();
+    const uri = `xmpp:${svc("bob")}?;node=urn%3Axmpp%3Amicroblog%3A0;item=${original?.attrs.id}`;
+    const atomId = original?.getChild("entry", NS_ATOM)?.getChildText("id", NS_ATOM);
+
+    expect(await chat(alice(), `reply ${id.toUpperCase()} so true`)).toMatch(/^Replied as item /);
+    expect(await chat(alice(), `/repost ${id}`)).toMatch(/^Reposted as item /);
+    const items = itemsOf(await getItems(bob(), "alice"));
+    const entryOf = (title: string) =>
+      items.find((i) => titleOf(i) === title)?.getChild("entry", NS_ATOM);
+    const reply = entryOf("so true");
+    expect(reply?.getChild("in-reply-to", NS_THREADING)?.attrs).toMatchObject({
+      ref: atomId,
+      href: uri,
+    });
+    const repeat = entryOf("bob again");
+    const via = repeat?.getChildren("link", NS_ATOM).find((l) => l.attrs.rel === "via");
+    expect(via?.attrs).toMatchObject({ href: uri, ref: atomId });
+    expect(repeat?.getChild("author", NS_ATOM)?.getChildText("uri", NS_ATOM)).toBe(
+      "xmpp:alice@localhost",
+    );
   });
 
   it("last bob@localhost: his latest post", async () => {
     expect(await chat(alice(), "last bob@localhost")).toMatch(
-      /^\[[a-z2-7]{6}\] bob@localhost: bob again$/,
+      /^bob@localhost: bob again \[[a-z2-7]{6}\]$/,
     );
   });
 
@@ -125,7 +156,7 @@ describe.each(SERVER_KINDS)("chat face on %s", (kind) => {
     expect(await chat(alice(), "gone soon")).toMatch(/^Posted as item/);
     expect(await aliceTitles()).toContain("gone soon");
     expect(await chat(alice(), "delete last")).toMatch(
-      /^Deleted your post \[[a-z2-7]{6}\]: gone soon$/,
+      /^Deleted your post alice@localhost: gone soon \[[a-z2-7]{6}\]$/,
     );
     expect(await aliceTitles()).not.toContain("gone soon");
   });
@@ -133,7 +164,10 @@ describe.each(SERVER_KINDS)("chat face on %s", (kind) => {
   it("an unknown command gets a hint and is not posted; post help posts 'help'", async () => {
     expect(await chat(alice(), "/frobnicate now")).toBe("unknown command frobnicate; send help");
     expect(await chat(alice(), "follow")).toContain("usage: follow X");
-    expect(await chat(alice(), "reply abcdef nice")).toContain("not available yet");
+    expect(await chat(alice(), "reply abcdef nice")).toBe(
+      "No post [abcdef] in your timeline; send timeline to see the ids.",
+    );
+    expect(await chat(alice(), "repost nice")).toContain("usage: repost ID");
     const titles = await aliceTitles();
     expect(titles.some((t) => t?.includes("frobnicate"))).toBe(false);
     expect(await chat(alice(), "post help")).toMatch(/^Posted as item/);

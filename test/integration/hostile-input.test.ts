@@ -395,11 +395,12 @@ describe("8. per-requester limit over s2s (Prosody)", () => {
   const USERS_HERE = Array.from({ length: PER_DOMAIN + 1 }, (_, i) => `u${i + 1}`);
   const MALLORY = rogue("mallory");
   const RITA = rogue("rita");
+  const ROSA = rogue("rosa");
   let w: AttackWorld;
   let offset = 0;
 
   beforeAll(async () => {
-    w = await startAttackWorld([...USERS_HERE, "bob"], ["mallory", "rita"], {
+    w = await startAttackWorld([...USERS_HERE, "bob"], ["mallory", "rita", "rosa"], {
       limits: {
         maxRequestsPerDomainPerMinute: PER_DOMAIN,
         maxRequestsPerRequesterPerMinute: PER_REQUESTER,
@@ -433,5 +434,28 @@ describe("8. per-requester limit over s2s (Prosody)", () => {
     expectResult(await subscribeIq(w.c(RITA), USERS_HERE[0]!));
     // Local users have no such limit.
     for (const u of USERS_HERE) expectResult(await subscribeIq(w.c(home("bob")), u));
+  });
+
+  it("a flood of roster subscriptions is held by the same limits: a presence error, nothing kept", async () => {
+    const rosa = w.c(ROSA);
+    expectResult(await rosa.iq(stanza("<iq type='get'><query xmlns='jabber:iq:roster'/></iq>")));
+    const targets = USERS_HERE.slice(0, PER_REQUESTER + 2);
+    for (const u of targets) {
+      await rosa.send(stanza(`<presence type='subscribe' to='${svc(u)}'/>`));
+    }
+    const answered = (u: string) => (el: Element) =>
+      el.name === "presence" &&
+      String(el.attrs.from).split("/")[0] === svc(u) &&
+      (el.attrs.type === "subscribed" || el.attrs.type === "error");
+    const answers = [];
+    for (const u of targets) answers.push(await rosa.waitFor(answered(u), 15_000));
+    expect(answers.map((a) => a.attrs.type)).toEqual([
+      ...Array<string>(PER_REQUESTER).fill("subscribed"),
+      "error",
+      "error",
+    ]);
+    const refused = parseStanzaError(answers[PER_REQUESTER] as Element);
+    expect([refused.type, refused.condition]).toEqual(["wait", "policy-violation"]);
+    expect(await ownSubscriptions(rosa, targets[PER_REQUESTER] as string)).toEqual([]);
   });
 });

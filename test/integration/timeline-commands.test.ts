@@ -12,6 +12,7 @@ import { type DataForm, parseDataForm } from "../../schemas/src/data-form.js";
 import { parseStanzaError } from "../../schemas/src/errors.js";
 import { NS_WARBLE } from "../../schemas/src/microblog-disco.js";
 import { NS_COMMANDS, NS_DATA_FORMS, NS_FORWARD, NS_MAM } from "../../schemas/src/ns.js";
+import { shortId } from "../../schemas/src/short-id.js";
 import type { Element } from "../../schemas/src/xml.js";
 import { approvalFormFor, commandIq, runCommand } from "../harness/authorization.js";
 import type { TestClient } from "../harness/client.js";
@@ -174,11 +175,9 @@ describe.each(SERVER_KINDS)("timeline commands on %s", (kind) => {
     const first = await execute(alice(), "post");
     expect(first.form?.title).toBe("Post to your microblog");
     expect(first.form?.instructions?.[0]).toContain("500 characters");
-    expect(fieldOf(first.form, "text")).toMatchObject({
-      type: "text-multi",
-      label: "Text",
-      required: true,
-    });
+    // Not required: a repost has no text of its own.
+    expect(fieldOf(first.form, "text")).toMatchObject({ type: "text-multi", label: "Text" });
+    expect(fieldOf(first.form, "repost-of")).toMatchObject({ type: "text-single" });
     const out = await submit(alice(), first, { text: ["hello from the", "post command"] });
     const id = firstValue(out.form, "item") ?? "";
     const uri = `xmpp:${svc("alice")}?;node=${encodeURIComponent(NODE)};item=${encodeURIComponent(id)}`;
@@ -236,7 +235,8 @@ describe.each(SERVER_KINDS)("timeline commands on %s", (kind) => {
     for (const [id, text] of alicePosts.slice(1)) {
       const msg = await bob().waitFor(relayOf("bob", id));
       expect(msg.attrs.to).toMatch(/^bob@localhost/);
-      expect(msg.getChildText("body")).toBe(`${ALICE}: ${text}`);
+      const short = shortId(svc("alice"), "urn:xmpp:microblog:0", id);
+      expect(msg.getChildText("body")).toBe(`${ALICE}: ${text} [${short}]`);
       expect(msg.getChild("relayed", NS_WARBLE)?.attrs).toEqual({
         xmlns: NS_WARBLE,
         service: svc("alice"),

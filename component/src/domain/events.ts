@@ -15,6 +15,8 @@ export interface Recipient {
   subid: string;
   /** The subscriber's own pubsub#include_body; when set, it wins over the event's includeBody. */
   includeBody?: boolean;
+  /** Followed by adding u@C to the roster (an IM client): told by chat messages, not headlines. */
+  chat?: boolean;
 }
 
 /** An item was published (or re-published) to a node. */
@@ -72,6 +74,8 @@ export interface SubscriptionChanged extends NodeRef {
     | "delivery-failed";
   /** For "delivery-failed": the error the subscriber's server answered with. */
   detail?: string;
+  /** The subscription was asked for by a roster subscription (an IM client's contact). */
+  byPresence?: boolean;
 }
 
 /** A subscription is pending: the owner must be asked (XEP-0060 §8.6 approval form). */

@@ -159,6 +159,8 @@ export interface TimelineStore {
     entry: NewTimelineEntry,
   ): Promise<{ entry: TimelineEntry; write: TimelineWrite }>;
   getTimelineEntry(user: string, seq: number): Promise<TimelineEntry | undefined>;
+  /** The entry of one item in the user's timeline. */
+  findTimelineItem(user: string, ref: NodeRef, itemId: string): Promise<TimelineEntry | undefined>;
   /**
    * Up to `max` entries of `range`: the oldest of it (`from` "oldest") or the newest of it
    * (`from` "newest"); ascending either way.

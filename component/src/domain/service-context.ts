@@ -16,7 +16,7 @@ import type { LastItemForSubscriber, Recipient, SubscriptionChanged } from "./ev
 import type { ItemIdGenerator } from "./item-id.js";
 import { bareJid, normalizeJid } from "./jid.js";
 import type { PubsubTx } from "./ports.js";
-import { chosenOptions } from "./subscription-options.js";
+import { byPresence, chosenOptions } from "./subscription-options.js";
 import type { TimelineLimits } from "./timeline-use-cases.js";
 import type {
   Affiliation,
@@ -216,9 +216,10 @@ export async function recipientsOf(
 /** The subscription as a recipient, with its own include_body when it chose one. */
 function recipientOf(sub: Subscription): Recipient {
   const { includeBody } = chosenOptions(sub);
-  return includeBody === undefined
-    ? { jid: sub.jid, subid: sub.subid }
-    : { jid: sub.jid, subid: sub.subid, includeBody };
+  const recipient: Recipient = { jid: sub.jid, subid: sub.subid };
+  if (includeBody !== undefined) recipient.includeBody = includeBody;
+  if (byPresence(sub)) recipient.chat = true;
+  return recipient;
 }
 
 export function subscriptionChanged(
@@ -237,6 +238,7 @@ export function subscriptionChanged(
     owner: node.owner,
     notifyOwner: node.config.notifySub,
     cause,
+    ...(byPresence(sub) ? { byPresence: true } : {}),
   };
 }
 

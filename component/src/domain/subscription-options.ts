@@ -53,6 +53,20 @@ function parseBoolean(value: string): boolean | undefined {
   return undefined;
 }
 
+/**
+ * Warble's own mark in the stored options, not a form field: the subscription was asked for by
+ * a roster subscription (an IM client adding u@C). Its notifications are chat messages, which
+ * servers keep for an offline user; a pubsub subscriber's are headlines.
+ */
+const BY_PRESENCE = "warble#presence";
+
+export const byPresence = (sub: Subscription): boolean => sub.options?.[BY_PRESENCE] === "1";
+
+/** The subscription marked as asked for by presence. */
+export function markedByPresence(sub: Subscription): Subscription {
+  return byPresence(sub) ? sub : { ...sub, options: { ...sub.options, [BY_PRESENCE]: "1" } };
+}
+
 /** The defaults of a subscription to a node with this configuration (§6.4). */
 export function defaultSubscriptionOptions(config: NodeConfig): SubscriptionOptions {
   return { deliver: true, includeBody: config.includeBody };

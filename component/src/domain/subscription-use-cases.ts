@@ -33,6 +33,7 @@ import {
 import {
   defaultSubscriptionOptions,
   effectiveOptions,
+  markedByPresence,
   type SubscriptionOptions,
   validateSubscriptionOptions,
   withOptions,
@@ -44,6 +45,8 @@ export interface SubscribeRequest {
   jid: string;
   /** §6.3.7 subscribe and configure: options set with the subscription (or on the existing one). */
   options?: Partial<SubscriptionOptions>;
+  /** Asked for by a roster subscription (an IM client): notified by chat messages. */
+  byPresence?: boolean;
 }
 
 export async function subscribe(
@@ -62,9 +65,9 @@ export async function subscribe(
   if (verdict.kind === "refuse") throw verdict.error;
   if (req.options) validateSubscriptionOptions(req.options);
   if (existing) {
-    if (!req.options) return { result: existing, events: [] };
-    const configured = withOptions(existing, req.options);
-    await ctx.tx.putSubscription(configured);
+    const marked = req.byPresence ? markedByPresence(existing) : existing;
+    const configured = req.options ? withOptions(marked, req.options) : marked;
+    if (configured !== existing) await ctx.tx.putSubscription(configured);
     return { result: configured, events: [] };
   }
   const pending = verdict.kind === "pending";
@@ -77,7 +80,8 @@ export async function subscribe(
     state: pending ? "pending" : "subscribed",
     createdAt: ctx.now(),
   };
-  const sub = req.options ? withOptions(created, req.options) : created;
+  const marked = req.byPresence ? markedByPresence(created) : created;
+  const sub = req.options ? withOptions(marked, req.options) : marked;
   await ctx.tx.putSubscription(sub);
   const events: PubsubEvent[] = pending
     ? [

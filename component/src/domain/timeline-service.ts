@@ -16,6 +16,7 @@ import {
   unsendOutbox,
   wakeDomain,
 } from "./outbox-use-cases.js";
+import { type VisiblePost, visiblePost } from "./post-lookup.js";
 import type { PubsubService } from "./pubsub-service.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-schedule.js";
 import { queryTimeline, type TimelinePage, type TimelineQuery } from "./timeline-query.js";
@@ -109,6 +110,11 @@ export class TimelineService {
 
   updateSettings(user: string, change: Partial<UserSettings>): Promise<Outcome<UserSettings>> {
     return this.pubsub.run((ctx) => updateSettings(ctx, user, change));
+  }
+
+  /** A post a chat line may quote to `reader` (none: to anyone). */
+  visiblePost(ref: NodeRef, itemId: string, reader?: string): Promise<VisiblePost | undefined> {
+    return this.pubsub.run((ctx) => visiblePost(ctx, ref, itemId, reader)).then((o) => o.result);
   }
 
   queryTimeline(actor: string, user: string, q: TimelineQuery): Promise<Outcome<TimelinePage>> {

@@ -11,7 +11,7 @@ import { parseItemsResult, parseSubscriptionResult } from "../../../schemas/src/
 import type { Element } from "../../../schemas/src/xml.js";
 import { PubsubError } from "../domain/errors.js";
 import type { PubsubEvent } from "../domain/events.js";
-import type { Follow, PostSource, TimelineService } from "../domain/index.js";
+import type { Follow, IncomingPost, PostSource, TimelineService } from "../domain/index.js";
 import { bareJid, domainOf } from "../domain/jid.js";
 import type { NodeRef } from "../domain/types.js";
 import type { Addresses } from "../protocol/addresses.js";
@@ -212,6 +212,34 @@ export class FollowClient {
     const { result, events } = await this.opts.timeline.recordPosts(user, f, posts, source);
     this.opts.publish(events);
     return result.added.length;
+  }
+
+  /**
+   * The newest post of a microblog anywhere (the chat command `last X`), asked with u@C's own
+   * JID; nothing is kept. Throws a readable PubsubError when there is no microblog to ask.
+   */
+  async latest(
+    user: string,
+    input: string,
+  ): Promise<{ ref: NodeRef; target: string; post?: IncomingPost }> {
+    const self = this.serviceOf(user);
+    const { ref, target } = await this.opts.locator.locate(input);
+    const request = buildPubsubRequest({ kind: "items", node: ref.node, itemIds: [], maxItems: 1 });
+    let answer: Element | undefined;
+    try {
+      answer = await this.request("get", self, ref, request);
+    } catch (err) {
+      throw refusalOf(target, err);
+    }
+    let items: ReturnType<typeof parseItemsResult>["items"] = [];
+    try {
+      items = answer ? parseItemsResult(answer).items : [];
+    } catch {
+      // An unreadable answer shows as no post.
+    }
+    const { posts } = readIncomingPosts(items, ref.service);
+    const post = posts.at(-1);
+    return post ? { ref, target, post } : { ref, target };
   }
 
   /** Unfollow: the follow and its posts go at once; the remote unsubscribe is best effort. */

@@ -1,19 +1,22 @@
 /**
  * The chat commands of one's own u@C (INTERFACE "IM clients"): the parser of a chat message and
  * the command table, one small function per command. Thin translators: the account and timeline
- * commands run the very ad-hoc commands of C (the same use cases, the same notes); timeline,
- * last and delete last read and retract through PubsubService / TimelineService.
+ * commands, reply and repost run the very ad-hoc commands of C (the same use cases, the same
+ * notes); timeline, last and delete last read and retract through PubsubService /
+ * TimelineService / FollowClient. Posts are shown as chat lines (post-lines.ts), whose short
+ * ids `reply` and `repost` take back.
  */
-import { entryText } from "../../../schemas/src/atom.js";
+import { itemUri } from "../../../schemas/src/atom.js";
 import { type DataForm, field } from "../../../schemas/src/data-form.js";
-import { shortId } from "../../../schemas/src/short-id.js";
-import { parseXml } from "../../../schemas/src/xml.js";
+import { isShortId, shortId } from "../../../schemas/src/short-id.js";
 import { PubsubError } from "../domain/errors.js";
-import type { TimelineService } from "../domain/index.js";
+import type { TimelineEntry, TimelineService } from "../domain/index.js";
 import type { PubsubService } from "../domain/pubsub-service.js";
 import { MICROBLOG_NODE, type NodeRef } from "../domain/types.js";
+import type { FollowClient } from "../federation/follow-client.js";
 import type { Addresses } from "../protocol/addresses.js";
 import type { BusEvent } from "../protocol/event-bus.js";
+import type { PostLines } from "../protocol/post-lines.js";
 import type { AdhocCommand, CommandContext } from "./adhoc.js";
 
 /** What a chat message asks for. */
@@ -21,11 +24,10 @@ export type ChatInput =
   | { kind: "empty" }
   | { kind: "post"; text: string }
   | { kind: "command"; name: ChatCommandName; arg: string }
-  | { kind: "usage"; name: ChatCommandName | LaterName }
-  | { kind: "later"; name: LaterName }
+  | { kind: "usage"; name: ChatCommandName }
   | { kind: "unknown"; word: string };
 
-type Shape = "none" | "jid" | "count" | "last" | "text";
+type Shape = "none" | "jid" | "count" | "last" | "text" | "id" | "id-text";
 
 /** Each command word, the shape of what follows it, and its line in `help`. */
 const SHAPES = {
@@ -45,25 +47,28 @@ const SHAPES = {
   on: ["none", "on: send me each new post of my timeline"],
   off: ["none", "off: stop sending them"],
   timeline: ["count", "timeline [n]: the last n posts of your timeline (default 5)"],
+  reply: ["id-text", "reply ID TEXT: answer the post [ID] of your timeline"],
+  repost: ["id", "repost ID: repost the post [ID] of your timeline"],
   last: ["jid", "last X: X's latest post"],
   delete: ["last", "delete last: delete your newest post"],
 } as const satisfies Record<string, readonly [Shape, string]>;
 
 export type ChatCommandName = keyof typeof SHAPES;
-const LATER = { reply: "reply ID TEXT", repost: "repost ID" } as const;
-type LaterName = keyof typeof LATER;
 
 const TIMELINE_DEFAULT = 5;
 const TIMELINE_MAX = 50;
+/** How far back in the timeline a short id is looked for. */
+const SHORT_ID_REACH = 1000;
 
 const isCommand = (w: string): w is ChatCommandName => Object.hasOwn(SHAPES, w);
-const isLater = (w: string): w is LaterName => Object.hasOwn(LATER, w);
 
 function fits(shape: Shape, arg: string): boolean {
   if (shape === "none") return arg === "";
   if (shape === "jid") return /^\S+$/.test(arg);
   if (shape === "count") return arg === "" || /^[1-9]\d{0,5}$/.test(arg);
   if (shape === "last") return arg.toLowerCase() === "last";
+  if (shape === "id") return isShortId(arg.toLowerCase());
+  if (shape === "id-text") return /^[a-z2-7]{6}\s+\S/i.test(arg);
   return true;
 }
 
@@ -89,19 +94,17 @@ export function parseChat(body: string): ChatInput {
       ? { kind: "command", name: word, arg }
       : { kind: "usage", name: word };
   }
-  if (isLater(word)) return { kind: "later", name: word };
   if (slash) return { kind: "unknown", word: word || "/" };
   return { kind: "post", text };
 }
 
 /** The readable answer to one chat message. */
-export function usageOf(name: ChatCommandName | LaterName): string {
-  const line = isLater(name) ? LATER[name] : SHAPES[name][1].split(":")[0];
+export function usageOf(name: ChatCommandName): string {
+  const line = SHAPES[name][1].split(":")[0];
   return `usage: ${line}. To post this text, start it with " or with post.`;
 }
 
 export const unknownHint = (word: string) => `unknown command ${word}; send help`;
-export const laterAnswer = (name: LaterName) => `${LATER[name]} is not available yet.`;
 
 export interface ChatAnswer {
   text: string;
@@ -113,7 +116,9 @@ export interface ChatCommandDeps {
   commands: readonly AdhocCommand[];
   pubsub: PubsubService;
   timeline: Pick<TimelineService, "queryTimeline">;
+  follows: Pick<FollowClient, "latest">;
   addresses: Addresses;
+  lines: PostLines;
 }
 
 type Run = (deps: ChatCommandDeps, ctx: CommandContext, arg: string) => Promise<ChatAnswer>;
@@ -140,14 +145,6 @@ const own = (deps: ChatCommandDeps, ctx: CommandContext): NodeRef => ({
   node: MICROBLOG_NODE,
 });
 
-function textOf(payload: string): string {
-  try {
-    return entryText(parseXml(payload));
-  } catch {
-    return "(a post that cannot be shown)";
-  }
-}
-
 /** The newest item of a node, or undefined (none, or no node yet). */
 async function newest(deps: ChatCommandDeps, ctx: CommandContext, ref: NodeRef) {
   try {
@@ -162,7 +159,6 @@ async function newest(deps: ChatCommandDeps, ctx: CommandContext, ref: NodeRef) 
 const help: Run = async () => ({
   text: ["Chat commands (any case, a leading / is fine):"]
     .concat(Object.values(SHAPES).map(([, line]) => line))
-    .concat(Object.values(LATER).map((line) => `${line}: not available yet`))
     .concat("Anything else you send is posted.")
     .join("\n"),
 });
@@ -185,25 +181,71 @@ const relay =
   (deps, ctx) =>
     adhoc(deps, ctx, "settings", { relay: on });
 
+const lineOf = (deps: ChatCommandDeps, ctx: CommandContext, e: TimelineEntry) =>
+  deps.lines.line({ ...e, payload: e.payload }, ctx.actor);
+
 const timeline: Run = async (deps, ctx, arg) => {
   const max = Math.min(arg ? Number(arg) : TIMELINE_DEFAULT, TIMELINE_MAX);
   const { result } = await deps.timeline.queryTimeline(ctx.from, ctx.actor, { before: "", max });
   if (result.entries.length === 0) return { text: "Your timeline is empty." };
-  const lines = result.entries.map(
-    (e) => `[${shortId(e.service, e.node, e.itemId)}] ${e.author}: ${textOf(e.payload)}`,
-  );
+  const lines = await Promise.all(result.entries.map((e) => lineOf(deps, ctx, e)));
   return { text: lines.join("\n") };
 };
 
+/** The entry of the user's recent timeline whose short id is `id` (newest first). */
+async function shownPost(deps: ChatCommandDeps, ctx: CommandContext, id: string) {
+  let before = "";
+  for (let seen = 0; seen < SHORT_ID_REACH; ) {
+    const query = { before, max: 250 };
+    const { result } = await deps.timeline.queryTimeline(ctx.from, ctx.actor, query);
+    const found = [...result.entries]
+      .reverse()
+      .find((e) => shortId(e.service, e.node, e.itemId) === id);
+    if (found) return found;
+    const oldest = result.entries[0];
+    if (result.complete || !oldest) return undefined;
+    seen += result.entries.length;
+    before = String(oldest.seq);
+  }
+  return undefined;
+}
+
+/** The xmpp: URI of the post [id] of the user's timeline; a readable refusal when there is none. */
+async function uriOfShown(deps: ChatCommandDeps, ctx: CommandContext, id: string) {
+  const entry = await shownPost(deps, ctx, id.toLowerCase());
+  if (!entry) {
+    throw new PubsubError("item-not-found", {
+      text: `No post [${id}] in your timeline; send timeline to see the ids.`,
+    });
+  }
+  return itemUri(entry.service, entry.node, entry.itemId);
+}
+
+const reply: Run = async (deps, ctx, arg) => {
+  const [, id = "", text = ""] = /^(\S+)\s+([\s\S]*)$/.exec(arg) ?? [];
+  const uri = await uriOfShown(deps, ctx, id);
+  return adhoc(deps, ctx, "post", { text: text.split("\n"), "reply-to": uri });
+};
+
+const repost: Run = async (deps, ctx, arg) =>
+  adhoc(deps, ctx, "post", { "repost-of": await uriOfShown(deps, ctx, arg) });
+
+/** X's newest post: read here for a user of this service, else asked of X's microblog. */
 const last: Run = async (deps, ctx, arg) => {
   const jid = arg.replace(/^xmpp:/, "").toLowerCase();
   const service =
     deps.addresses.serviceOf(jid) ?? (deps.addresses.ownerOfService(jid) ? jid : undefined);
-  if (!service) return { text: `last works for users of this service only; ${jid} is not one.` };
+  if (!service) {
+    const { ref, target, post } = await deps.follows.latest(ctx.actor, arg);
+    if (!post) return { text: `${target} has not posted yet.` };
+    return { text: await deps.lines.line({ ...ref, ...post, author: target }, ctx.actor) };
+  }
   const ref = { service, node: MICROBLOG_NODE };
   const item = await newest(deps, ctx, ref);
   if (!item) return { text: `${jid} has not posted yet.` };
-  return { text: `[${shortId(service, ref.node, item.id)}] ${jid}: ${textOf(item.payload)}` };
+  const author = deps.addresses.ownerOfService(service) ?? jid;
+  const shown = { ...ref, itemId: item.id, author, payload: item.payload };
+  return { text: await deps.lines.line(shown, ctx.actor) };
 };
 
 const deleteLast: Run = async (deps, ctx) => {
@@ -211,8 +253,9 @@ const deleteLast: Run = async (deps, ctx) => {
   const item = await newest(deps, ctx, ref);
   if (!item) return { text: "You have no post to delete." };
   const { events } = await deps.pubsub.retractItem(ctx.from, ref, { id: item.id, notify: true });
-  const short = shortId(ref.service, ref.node, item.id);
-  return { text: `Deleted your post [${short}]: ${textOf(item.payload)}`, events };
+  const author = deps.addresses.ownerOfService(ref.service) ?? ctx.actor;
+  const line = await deps.lines.line({ ...ref, itemId: item.id, author, payload: item.payload });
+  return { text: `Deleted your post ${line}`, events };
 };
 
 /** The command table. */
@@ -233,6 +276,8 @@ export const CHAT_COMMANDS: Record<ChatCommandName, Run> = {
   on: relay(true),
   off: relay(false),
   timeline,
+  reply,
+  repost,
   last,
   delete: deleteLast,
 };

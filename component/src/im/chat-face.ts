@@ -17,7 +17,6 @@ import {
   CHAT_COMMANDS,
   type ChatAnswer,
   type ChatCommandDeps,
-  laterAnswer,
   parseChat,
   unknownHint,
   usageOf,
@@ -32,6 +31,9 @@ export interface ChatFaceDeps extends ChatCommandDeps {
 /** A body in a component stream has no xmlns of its own; some senders write one. */
 const BODY_NAMESPACES = ["", "jabber:component:accept", "jabber:client"];
 const STRANGER_QUIET_MS = 10 * 60_000;
+const DESK_QUIET_MS = 10_000;
+/** Commands that post, under the same chat posting rate as plain text. */
+const POSTING: ReadonlySet<string> = new Set(["reply", "repost"]);
 const MAX_TRACKED = 10_000;
 const DEFAULT_POSTS_PER_MINUTE = 10;
 
@@ -46,6 +48,7 @@ let replies = 0;
 
 class ChatFace {
   private readonly strangers = new Map<string, number>();
+  private readonly desk = new Map<string, number>();
   private readonly posts = new Map<string, number[]>();
   private readonly now: () => number;
 
@@ -56,15 +59,43 @@ class ChatFace {
   async onMessage(stanza: Element, log: Logger) {
     const { from, to, type = "normal" } = stanza.attrs;
     if ((type !== "chat" && type !== "normal") || !from || !to || !isChat(stanza)) return undefined;
-    const owner = this.deps.addresses.ownerOfService(to);
-    if (!owner) return undefined;
     const ctx: CommandContext = { from, actor: bareJid(from).toLowerCase(), to, toLocal: "" };
-    const answer =
-      ctx.actor === owner.toLowerCase()
-        ? await this.answerOwner(ctx, stanza.getChildText("body") ?? "", log)
-        : this.answerStranger(ctx, owner);
+    const owner = this.deps.addresses.ownerOfService(to);
+    let answer: ChatAnswer | undefined;
+    if (bareJid(to) === this.deps.addresses.componentDomain) answer = this.answerAtDesk(ctx);
+    else if (!owner) return undefined;
+    else if (ctx.actor === owner.toLowerCase()) {
+      answer = await this.answerOwner(ctx, stanza.getChildText("body") ?? "", log);
+    } else answer = this.answerStranger(ctx, owner);
     if (!answer) return undefined;
     return { replies: [replyMessage(bareJid(to), from, answer.text)], events: answer.events ?? [] };
+  }
+
+  /**
+   * C itself (a contact anyone may add): how to use the service, to every message, at most
+   * once in DESK_QUIET_MS per sender (it cannot be made to flood anyone).
+   */
+  private answerAtDesk(ctx: CommandContext): ChatAnswer | undefined {
+    if (!this.quietEnough(this.desk, ctx.actor, DESK_QUIET_MS)) return undefined;
+    const c = this.deps.addresses.componentDomain;
+    const own = this.deps.addresses.serviceOf(ctx.actor);
+    const follow = `To follow someone, add their microblog address (such as alice@${c}) to your contacts`;
+    if (!own) return { text: `This is Warble, a microblogging service. ${follow}.` };
+    return {
+      text:
+        `This is Warble, a microblogging service. Your microblog is ${own}: chat with it to ` +
+        `post, and send it help for the commands (follow, timeline, reply, …). ${follow}, ` +
+        `or send follow and their address to ${own}. The same actions are ad-hoc commands at ${c}.`,
+    };
+  }
+
+  /** Whether `key` was not answered in the last `quietMs` (and remember it now if so). */
+  private quietEnough(seen: Map<string, number>, key: string, quietMs: number): boolean {
+    const at = this.now();
+    const last = seen.get(key);
+    if (last !== undefined && at - last < quietMs) return false;
+    remember(seen, key, at);
+    return true;
   }
 
   private async answerOwner(ctx: CommandContext, body: string, log: Logger) {
@@ -74,14 +105,13 @@ class ChatFace {
         return undefined;
       case "usage":
         return { text: usageOf(input.name) };
-      case "later":
-        return { text: laterAnswer(input.name) };
       case "unknown":
         return { text: unknownHint(input.word) };
       case "post":
         if (!this.mayPost(ctx.actor)) return { text: this.tooFast() };
         return this.run(ctx, log, () => CHAT_COMMANDS.post(this.deps, ctx, input.text));
       case "command":
+        if (POSTING.has(input.name) && !this.mayPost(ctx.actor)) return { text: this.tooFast() };
         return this.run(ctx, log, () => CHAT_COMMANDS[input.name](this.deps, ctx, input.arg));
     }
   }
@@ -100,10 +130,7 @@ class ChatFace {
 
   private answerStranger(ctx: CommandContext, owner: string): ChatAnswer | undefined {
     const key = `${ctx.actor} ${bareJid(ctx.to)}`;
-    const at = this.now();
-    const seen = this.strangers.get(key);
-    if (seen !== undefined && at - seen < STRANGER_QUIET_MS) return undefined;
-    remember(this.strangers, key, at);
+    if (!this.quietEnough(this.strangers, key, STRANGER_QUIET_MS)) return undefined;
     const service = bareJid(ctx.to);
     const domain = service.slice(service.lastIndexOf("@") + 1);
     return {

@@ -14,7 +14,10 @@ import { MICROBLOG_NODE, type NodeRef } from "../domain/types.js";
 import { type Addresses, bareJid } from "../protocol/addresses.js";
 import type { BusEvent } from "../protocol/event-bus.js";
 import type { Handled, StanzaRouter } from "../protocol/router.js";
-import { logRefusal } from "../protocol/stanza-error.js";
+import { logRefusal, toErrorElement } from "../protocol/stanza-error.js";
+
+/** Refusals that mean "not now": a flood held by the request limits. */
+const LATER: ReadonlySet<string> = new Set(["policy-violation", "resource-constraint"]);
 
 export interface PresenceDeps {
   pubsub: PubsubService;
@@ -32,6 +35,8 @@ interface Asked {
   jid: string;
 }
 
+const DESK_STATUS = "Microblogging: send help";
+
 const presence = (from: string, to: string, type?: string, ...children: Element[]) =>
   xml("presence", { from, to, type }, ...children);
 
@@ -39,9 +44,34 @@ export class PresenceFace {
   constructor(private readonly deps: PresenceDeps) {}
 
   register(router: StanzaRouter): void {
-    router.onPresence("subscribe", (el, log) => this.withAsked(el, (a) => this.follow(a, log)));
-    router.onPresence("unsubscribe", (el, log) => this.withAsked(el, (a) => this.unfollow(a, log)));
-    router.onPresence("probe", (el) => this.withAsked(el, (a) => this.answerProbe(a)));
+    router.onPresence(
+      "subscribe",
+      (el, log) => this.atDesk(el, "subscribed") ?? this.withAsked(el, (a) => this.follow(a, log)),
+    );
+    router.onPresence(
+      "unsubscribe",
+      (el, log) =>
+        this.atDesk(el, "unsubscribed") ?? this.withAsked(el, (a) => this.unfollow(a, log)),
+    );
+    router.onPresence(
+      "probe",
+      (el) => this.atDesk(el) ?? this.withAsked(el, (a) => this.answerProbe(a)),
+    );
+  }
+
+  /**
+   * C itself, the front desk, as a contact: anyone may add it (it answers chat with help); it
+   * is always available. Undefined when the presence is not addressed to C.
+   */
+  private atDesk(el: Element, answer?: "subscribed" | "unsubscribed") {
+    const desk = this.deps.addresses.componentDomain;
+    const from = el.attrs.from ?? "";
+    if (bareJid(el.attrs.to ?? "") !== desk || !from) return undefined;
+    const to = bareJid(from);
+    const available = presence(desk, to, undefined, xml("status", {}, DESK_STATUS));
+    const replies = answer === undefined ? [available] : [presence(desk, to, answer)];
+    if (answer === "subscribed") replies.push(available);
+    return Promise.resolve({ replies });
   }
 
   /** The bus listener: tell IM clients the outcomes decided after their request. */
@@ -68,7 +98,8 @@ export class PresenceFace {
    */
   private async follow(a: Asked, log: Logger): Promise<Partial<Handled>> {
     try {
-      const { result, events } = await this.deps.pubsub.subscribe(a.from, a.ref, { jid: a.jid });
+      const request = { jid: a.jid, byPresence: true };
+      const { result, events } = await this.deps.pubsub.subscribe(a.from, a.ref, request);
       if (result.state !== "subscribed") return { events };
       const status = await this.status(a.ref, a.owner, a.jid);
       return { replies: [presence(a.ref.service, a.jid, "subscribed"), status], events };
@@ -76,6 +107,11 @@ export class PresenceFace {
       // Still waiting for the owner: the request stands, and a repeat gets no answer.
       if (err instanceof PubsubError && err.pubsubCondition === "pending-subscription") return {};
       logRefusal(log, err);
+      // Over an abuse limit: "not now" (an error of type wait), not a refusal for good.
+      if (err instanceof PubsubError && LATER.has(err.condition)) {
+        const error = toErrorElement(err, log);
+        return { replies: [presence(a.ref.service, a.from, "error", error)] };
+      }
       return { replies: [presence(a.ref.service, a.jid, "unsubscribed")] };
     }
   }
@@ -103,7 +139,7 @@ export class PresenceFace {
   }
 
   private async onChanged(ev: SubscriptionChanged): Promise<void> {
-    if (ev.cause === "subscribe" || ev.cause === "unsubscribe") return;
+    if (!ev.byPresence || ev.cause === "subscribe" || ev.cause === "unsubscribe") return;
     if (ev.state === "subscribed") {
       this.deps.send(presence(ev.service, ev.jid, "subscribed"));
       this.deps.send(await this.status({ service: ev.service, node: ev.node }, ev.owner, ev.jid));

@@ -25,7 +25,10 @@ import { postCommand } from "./post-command.js";
 
 export interface TimelineCommandDeps {
   follows: Pick<FollowClient, "follow" | "unfollow">;
-  timeline: Pick<TimelineService, "listFollowing" | "getSettings" | "updateSettings">;
+  timeline: Pick<
+    TimelineService,
+    "listFollowing" | "getSettings" | "updateSettings" | "visiblePost"
+  >;
   pubsub: PubsubService;
   addresses: Addresses;
   limits: PubsubLimits;

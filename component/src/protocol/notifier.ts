@@ -9,7 +9,8 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import { notificationBody, rfc3339 } from "../../../schemas/src/atom.js";
-import { NS_DELAY } from "../../../schemas/src/ns.js";
+import { NS_WARBLE } from "../../../schemas/src/microblog-disco.js";
+import { NS_DELAY, NS_HINTS } from "../../../schemas/src/ns.js";
 import {
   buildEvent,
   buildSubscribeAuthorizationForm,
@@ -30,6 +31,7 @@ import type {
 } from "../domain/index.js";
 import type { Addresses } from "./addresses.js";
 import type { BusEvent } from "./event-bus.js";
+import { PostLines, postText } from "./post-lines.js";
 import { configToForm } from "./pubsub/config-form.js";
 
 /** Where stanzas go: the component connection. */
@@ -52,6 +54,7 @@ export class Notifier {
     private readonly sink: StanzaSink,
     private readonly addresses: Addresses,
     private readonly log: Logger,
+    private readonly lines = new PostLines(addresses),
   ) {}
 
   /**
@@ -76,7 +79,8 @@ export class Notifier {
   private async deliver(events: readonly BusEvent[]): Promise<void> {
     let sent = 0;
     for (const event of events) {
-      for (const stanza of this.stanzasFor(event)) {
+      const line = await this.chatLineFor(event);
+      for (const stanza of this.stanzasFor(event, line)) {
         const queued = this.sink.send(stanza);
         sent++;
         if (!queued || sent % CHUNK === 0) await this.sink.drained();
@@ -84,10 +88,24 @@ export class Notifier {
     }
   }
 
-  private *stanzasFor(event: BusEvent): Generator<Element> {
+  /**
+   * The chat line of a post for its IM followers (once per fan-out): the readable body of their
+   * chat messages. Its quote of a replied-to post is one anybody may see.
+   */
+  private async chatLineFor(event: BusEvent): Promise<string | undefined> {
+    const chat =
+      (event.type === "item-published" && event.recipients.some((r) => r.chat)) ||
+      (event.type === "last-item-for-subscriber" && event.recipient.chat);
+    if (!chat) return undefined;
+    const { service, node, item } = event;
+    const post = { service, node, itemId: item.id, author: this.ownerOf(service) };
+    return this.lines.line({ ...post, payload: item.payload });
+  }
+
+  private *stanzasFor(event: BusEvent, line: string | undefined): Generator<Element> {
     switch (event.type) {
       case "item-published":
-        yield* this.itemPublished(event);
+        yield* this.itemPublished(event, line);
         return;
       case "items-retracted":
         yield* this.itemsRetracted(event);
@@ -108,7 +126,7 @@ export class Notifier {
         yield this.subscriptionRequested(event);
         return;
       case "last-item-for-subscriber":
-        yield this.lastItem(event);
+        yield* this.lastItem(event, line);
         return;
       case "node-created":
       case "timeline-posts":
@@ -138,8 +156,26 @@ export class Notifier {
     return xml("message", { type, from: service, to, id: this.nextId() }, ...children);
   }
 
+  /** A pubsub event to the pubsub subscribers; an IM follower's chat shows posts only. */
   private *fanOut(service: string, recipients: readonly Recipient[], children: Element[]) {
-    for (const r of recipients) yield this.message(service, r.jid, children);
+    for (const r of recipients) if (!r.chat) yield this.message(service, r.jid, children);
+  }
+
+  /**
+   * A post to an IM follower: a chat message (kept while the follower is offline, XEP-0160),
+   * the chat line as its body, <relayed/> naming the post; and u@C's presence, whose status is
+   * the latest post.
+   */
+  private *chatPost(event: ItemPublished | LastItemForSubscriber, to: string, line: string) {
+    const { service, node, item } = event;
+    const relayed = xml("relayed", { xmlns: NS_WARBLE, service, node, item: item.id });
+    const children = [xml("body", null, line), relayed, xml("store", { xmlns: NS_HINTS })];
+    if (event.type === "last-item-for-subscriber") children.push(this.delayOf(event));
+    yield xml("message", { type: "chat", from: service, to, id: this.nextId() }, ...children);
+    if (event.type === "item-published") {
+      const status = postText(item.payload);
+      yield xml("presence", { from: service, to }, xml("status", null, status));
+    }
   }
 
   /**
@@ -189,22 +225,27 @@ export class Notifier {
     return include && built.body ? [...built.children, built.body] : built.children;
   }
 
-  private *itemPublished(event: ItemPublished): Generator<Element> {
+  private *itemPublished(event: ItemPublished, line: string | undefined): Generator<Element> {
     const built = this.itemChildren(event, event.item);
     for (const r of event.recipients) {
-      yield this.message(event.service, r.jid, this.withBody(event, r, built));
+      if (r.chat && line !== undefined) yield* this.chatPost(event, r.jid, line);
+      else yield this.message(event.service, r.jid, this.withBody(event, r, built));
     }
   }
 
+  private delayOf(event: LastItemForSubscriber): Element {
+    const stamp = rfc3339(new Date(event.item.updatedAt));
+    return xml("delay", { xmlns: NS_DELAY, from: event.service, stamp });
+  }
+
   /** §6.1.7: the last item to a new subscriber, stamped as delayed (XEP-0203). */
-  private lastItem(event: LastItemForSubscriber): Element {
-    const delay = xml("delay", {
-      xmlns: NS_DELAY,
-      from: event.service,
-      stamp: rfc3339(new Date(event.item.updatedAt)),
-    });
-    const built = this.itemChildren(event, event.item, [delay]);
-    return this.message(
+  private *lastItem(event: LastItemForSubscriber, line: string | undefined): Generator<Element> {
+    if (event.recipient.chat && line !== undefined) {
+      yield* this.chatPost(event, event.recipient.jid, line);
+      return;
+    }
+    const built = this.itemChildren(event, event.item, [this.delayOf(event)]);
+    yield this.message(
       event.service,
       event.recipient.jid,
       this.withBody(event, event.recipient, built),
@@ -222,13 +263,17 @@ export class Notifier {
     ]);
   }
 
-  private nodeDeleted(event: NodeDeleted & { redirect?: string }): Generator<Element> {
+  /** §8.4.2 to the pubsub subscribers; an IM follower's contact says it is followed no more. */
+  private *nodeDeleted(event: NodeDeleted & { redirect?: string }): Generator<Element> {
     const el = buildEvent({
       kind: "delete",
       node: event.node,
       ...(event.redirect ? { redirect: event.redirect } : {}),
     });
-    return this.fanOut(event.service, event.recipients, [el]);
+    yield* this.fanOut(event.service, event.recipients, [el]);
+    for (const r of event.recipients) {
+      if (r.chat) yield xml("presence", { from: event.service, to: r.jid, type: "unsubscribed" });
+    }
   }
 
   /** §8.2.5: the new configuration as a result form, or an empty <configuration/>. */

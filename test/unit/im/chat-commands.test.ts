@@ -1,11 +1,6 @@
 /** The chat command parser of u@C: commands, their shapes, posts, quotes and hints. */
 import { describe, expect, it } from "vitest";
-import {
-  laterAnswer,
-  parseChat,
-  unknownHint,
-  usageOf,
-} from "../../../component/src/im/chat-commands.js";
+import { parseChat, unknownHint, usageOf } from "../../../component/src/im/chat-commands.js";
 
 describe("parseChat", () => {
   it("plain text is a post", () => {
@@ -52,10 +47,22 @@ describe("parseChat", () => {
     expect(unknownHint("frobnicate")).toBe("unknown command frobnicate; send help");
   });
 
-  it("reply and repost are for later", () => {
-    expect(parseChat("reply abcdef nice")).toEqual({ kind: "later", name: "reply" });
-    expect(parseChat("/repost abcdef")).toEqual({ kind: "later", name: "repost" });
-    expect(laterAnswer("repost")).toContain("not available yet");
+  it("reply takes a short id and a text, repost a short id (any case)", () => {
+    expect(parseChat("reply abcdef nice one")).toEqual({
+      kind: "command",
+      name: "reply",
+      arg: "abcdef nice one",
+    });
+    expect(parseChat("/Repost ABCDEF ")).toEqual({
+      kind: "command",
+      name: "repost",
+      arg: "ABCDEF",
+    });
+    expect(parseChat("reply abcdef")).toEqual({ kind: "usage", name: "reply" });
+    expect(parseChat("repost 12345")).toEqual({ kind: "usage", name: "repost" });
+    expect(usageOf("reply")).toBe(
+      'usage: reply ID TEXT. To post this text, start it with " or with post.',
+    );
   });
 
   it("nothing but spaces (or a lone quote) is nothing", () => {

@@ -3,6 +3,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { registerChatFace } from "../../../component/src/im/chat-face.js";
 import { Addresses } from "../../../component/src/protocol/addresses.js";
+import { PostLines } from "../../../component/src/protocol/post-lines.js";
 import { StanzaRouter } from "../../../component/src/protocol/router.js";
 import { NS_WARBLE } from "../../../schemas/src/microblog-disco.js";
 import { NS_PUBSUB_EVENT } from "../../../schemas/src/ns.js";
@@ -22,7 +23,9 @@ function world() {
     commands: [],
     pubsub: {} as never,
     timeline: {} as never,
+    follows: {} as never,
     addresses,
+    lines: new PostLines(addresses),
     limits: {},
   });
   return { router, events };

@@ -146,6 +146,13 @@ function describeUpserts(run: Run): void {
       expect(await run((tx) => tx.getTimelineEntry(V, a.seq))).toBeUndefined();
       expect(await run((tx) => tx.getTimelineEntry(U, a.seq + 1000))).toBeUndefined();
     });
+    it("finds an entry by (user, service, node, item id) only", async () => {
+      const { entry: a } = await run((tx) => tx.upsertTimelineEntry(entry("a")));
+      expect(await run((tx) => tx.findTimelineItem(U, ANN, "a"))).toEqual(a);
+      expect(await run((tx) => tx.findTimelineItem(V, ANN, "a"))).toBeUndefined();
+      expect(await run((tx) => tx.findTimelineItem(U, BOB, "a"))).toBeUndefined();
+      expect(await run((tx) => tx.findTimelineItem(U, ANN, "b"))).toBeUndefined();
+    });
     it("keeps one entry per (user, service, node, item id), each with its own seq", async () => {
       const written = await run(async (tx) => [
         await tx.upsertTimelineEntry(entry("a")),

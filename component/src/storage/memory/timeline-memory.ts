@@ -129,6 +129,14 @@ export abstract class MemoryTimelineTx
     const found = this.entriesOf(user).find((e) => e.seq === seq);
     return found && clone(found);
   }
+  async findTimelineItem(
+    user: string,
+    ref: NodeRef,
+    itemId: string,
+  ): Promise<TimelineEntry | undefined> {
+    const found = this.s.timeline.get(user)?.get(entryKey(ref, itemId));
+    return found && clone(found);
+  }
   async listTimeline(
     user: string,
     range: TimelineRange,

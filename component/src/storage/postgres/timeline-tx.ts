@@ -104,6 +104,15 @@ export abstract class PostgresTimelineTx
     const [row] = await this.rows<TimelineRow>("getTimelineEntry", [user, seq]);
     return row && toTimelineEntry(row);
   }
+  async findTimelineItem(
+    user: string,
+    ref: NodeRef,
+    itemId: string,
+  ): Promise<TimelineEntry | undefined> {
+    const at = [user, ref.service, ref.node, itemId];
+    const [row] = await this.rows<TimelineRow>("getTimelineByItem", at);
+    return row && toTimelineEntry(row);
+  }
   async listTimeline(
     user: string,
     range: TimelineRange,

@@ -85,6 +85,16 @@ export abstract class SqliteTimelineTx
     const row = this.q.getTimelineEntry.get(user, seq) as TimelineRow | undefined;
     return row && toTimelineEntry(row);
   }
+  async findTimelineItem(
+    user: string,
+    ref: NodeRef,
+    itemId: string,
+  ): Promise<TimelineEntry | undefined> {
+    const row = this.q.getTimelineByItem.get(user, ref.service, ref.node, itemId) as
+      | TimelineRow
+      | undefined;
+    return row && toTimelineEntry(row);
+  }
   async listTimeline(
     user: string,
     range: TimelineRange,
