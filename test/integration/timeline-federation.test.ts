@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NS_WARBLE } from "../../schemas/src/microblog-disco.js";
 import { NS_PUBSUB_EVENT } from "../../schemas/src/ns.js";
 import type { Element } from "../../schemas/src/xml.js";
 import { runCommand } from "../harness/authorization.js";
@@ -140,6 +141,39 @@ describe.each(PAIRS)("home timelines across servers (Prosody with %s)", (kind) =
     expectResult(reply);
     const id = reply.getChild("pubsub")?.getChild("publish")?.getChild("item")?.attrs.id as string;
     await alice.waitFor((el) => isRelayFrom(aliceSvc)(el) && relayedItem(el) === id, 20_000);
+  });
+
+  it("by chat across servers: last shows alice's newest post; a reply to it is quoted in her relay", async () => {
+    const chat = async (text: string) => {
+      const seen = new Set(carol.received);
+      await carol.send(
+        stanza(`<message type='chat' to='${carolSvc}'><body>${text}</body></message>`),
+      );
+      const answer = await carol.waitFor(
+        (el) =>
+          !seen.has(el) &&
+          el.name === "message" &&
+          String(el.attrs.from).split("/")[0] === carolSvc &&
+          el.getChild("reply", NS_WARBLE) !== undefined,
+        20_000,
+      );
+      return answer.getChildText("body") ?? "";
+    };
+    const line = await chat(`last alice@${pub.usersDomain}`);
+    expect(line, logs()).toMatch(
+      new RegExp(`^alice@${pub.usersDomain}: second across \\[[a-z2-7]{6}\\]$`),
+    );
+    const id = /\[([a-z2-7]{6})\]$/.exec(line)?.[1];
+    expect(await chat(`reply ${id} well said`)).toMatch(/^Replied as item /);
+    const relay = await alice.waitFor(
+      (el) => isRelayFrom(aliceSvc)(el) && (el.getChildText("body") ?? "").includes("well said"),
+      20_000,
+    );
+    expect(relay.getChildText("body")).toMatch(
+      new RegExp(
+        `^carol@${fol.usersDomain}, replying to alice@${pub.usersDomain} \\("second across"\\): well said \\[[a-z2-7]{6}\\]$`,
+      ),
+    );
   });
 
   it("carol's server stopped while alice posts twice: both arrive within a minute, once", async () => {
