@@ -143,6 +143,21 @@ describe.each(WORLDS)("publish, retract and items on %s with %s", (kind, store) 
     expect(via?.attrs).toMatchObject({ href, ref });
   });
 
+  it("a prefix declared on the <iq>, not the entry, still names its namespace in what is stored", async () => {
+    const THR = "http://purl.org/syndication/thread/1.0";
+    const entry = `<entry xmlns='${NS_ATOM}'><title>prefix on the iq</title><thr:in-reply-to ref='r1'/></entry>`;
+    const reply = await bob().iq(
+      stanza(
+        `<iq type='set' to='${svc("bob")}' xmlns:thr='${THR}'><pubsub xmlns='${NS_PUBSUB}'>` +
+          `<publish node='${NODE}'><item>${entry}</item></publish></pubsub></iq>`,
+      ),
+    );
+    expectResult(reply);
+    const id = reply.getChild("pubsub")?.getChild("publish")?.getChild("item")?.attrs.id;
+    const item = itemsOf(await getItems(carol(), "bob")).find((i) => i.attrs.id === id);
+    expect(item?.getChild("entry", NS_ATOM)?.getChild("in-reply-to", THR)?.attrs.ref).toBe("r1");
+  });
+
   it("publish-options: the XEP's unmet precondition is conflict + precondition-not-met (§7.1.5)", async () => {
     const options = submitForm(PUBLISH_OPTIONS, { "pubsub#access_model": "presence" });
     const reply = await alice().iq(

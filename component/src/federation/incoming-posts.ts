@@ -6,6 +6,7 @@
  */
 import { parseEntry } from "../../../schemas/src/atom.js";
 import type { PubsubItem } from "../../../schemas/src/pubsub-types.js";
+import { standalone } from "../../../schemas/src/xml-namespaces.js";
 import { writeXml } from "../../../schemas/src/xml-writer.js";
 import type { IncomingPost } from "../domain/index.js";
 import { bareJid, jidProblem } from "../domain/jid.js";
@@ -45,7 +46,12 @@ export function readIncomingPost(
   } catch {
     return undefined;
   }
-  const xml = writeXml(payload);
+  let xml: string;
+  try {
+    xml = writeXml(standalone(payload));
+  } catch {
+    return undefined;
+  }
   if (Buffer.byteLength(xml) > MAX_INCOMING_ENTRY_BYTES) return undefined;
   return {
     itemId: id,

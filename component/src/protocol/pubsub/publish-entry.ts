@@ -8,6 +8,7 @@ import { clone } from "ltx";
 import { completeEntry, parseEntry } from "../../../../schemas/src/atom.js";
 import { NS_ATOM } from "../../../../schemas/src/ns.js";
 import { type Element, parseXml, xml } from "../../../../schemas/src/xml.js";
+import { standalone } from "../../../../schemas/src/xml-namespaces.js";
 import type { Outcome } from "../../domain/events.js";
 import type { CompletionContext, PublishResult } from "../../domain/item-use-cases.js";
 import type { PubsubService } from "../../domain/pubsub-service.js";
@@ -27,16 +28,20 @@ export interface EntryTarget {
   now?: Date;
 }
 
-/** The single payload, checked for count and size. */
+/**
+ * The single payload, checked for count and size, with the namespace declarations it takes from
+ * the stanza written on it (stored on its own, it must still mean the same).
+ */
 export function singlePayload(payloads: readonly Element[], limits: PubsubLimits): Element {
-  const payload = payloads[0];
-  if (!payload || payloads.length > 1) {
+  const first = payloads[0];
+  if (!first || payloads.length > 1) {
     throw new StanzaError(
       "bad-request",
       `an item carries exactly one payload, an Atom <entry/>; this one has ${payloads.length}`,
       "invalid-payload",
     );
   }
+  const payload = standalone(first);
   const bytes = Buffer.byteLength(payload.toString(), "utf8");
   if (bytes > limits.maxPayloadBytes) {
     throw new StanzaError(
