@@ -220,6 +220,24 @@ export function eventFrom(owner: string, pred: (event: Element) => boolean = () 
   };
 }
 
+/**
+ * A post of `owner` as its follower gets it: an items event (a pubsub subscriber), or a chat
+ * message naming the item in <relayed/> (an IM follower, who added u@C to the roster). Any post
+ * when `id` is not given.
+ */
+export function postFrom(owner: string, id?: string) {
+  const event = eventFrom(owner, (e) =>
+    id === undefined ? e.getChild("items") !== undefined : hasItem(id)(e),
+  );
+  return (el: Element) => {
+    if (event(el)) return true;
+    if (el.name !== "message" || el.attrs.type !== "chat" || el.attrs.from !== svc(owner))
+      return false;
+    const relayed = el.getChild("relayed", "urn:xmpp:warble:0");
+    return relayed !== undefined && (id === undefined || relayed.attrs.item === id);
+  };
+}
+
 /** An items event carrying the item with this id. */
 export const hasItem = (id: string) => (event: Element) =>
   event
