@@ -5,7 +5,7 @@
  * recursion, so no tree is too deep to write.
  */
 
-import type { Element } from "./xml.js";
+import { type Element, RawXml } from "./xml.js";
 import { toXmlText } from "./xml-chars.js";
 
 const ESCAPES: Record<string, string> = {
@@ -39,7 +39,10 @@ export function writeXml(root: Element, stats?: WriteStats): string {
   for (let step = stack.pop(); step !== undefined; step = stack.pop()) {
     if ("text" in step) out.push(toXmlText(step.text, count).replace(/[&<>\r]/g, escapeChar));
     else if ("close" in step) out.push("</", step.close, ">");
-    else {
+    else if (step.open instanceof RawXml) {
+      // Well-formed already; a character XML forbids is still replaced (it cannot be markup).
+      out.push(toXmlText(step.open.raw, count));
+    } else {
       const el = step.open;
       out.push("<", el.name);
       for (const [k, v] of Object.entries(el.attrs)) {

@@ -19,6 +19,28 @@ export function xml(
   return createElement(name, clean, ...flat);
 }
 
+/**
+ * XML text that is already well-formed, written as it is (by writeXml and by ltx's toString):
+ * a stored payload, or the shared part of a notification serialised once for all its
+ * recipients. Only for text this program wrote from a parsed tree; its characters are still
+ * checked on the way out (writeXml). It has no children to read: keep the tree it came from
+ * where something must look inside.
+ */
+export class RawXml extends Element {
+  readonly raw: string;
+
+  /** `new RawXml(text)`; ltx's clone calls `new (name, attrs)`, and gets the text from attrs. */
+  constructor(text: string, attrs?: { raw?: string }) {
+    const raw = attrs?.raw ?? text;
+    super("#raw", { raw });
+    this.raw = raw;
+  }
+
+  override write(writer: (part: string) => void): void {
+    writer(this.raw);
+  }
+}
+
 /** Parse one XML document (e.g. a stored payload) into an element tree; throws on bad XML. */
 export function parseXml(text: string): Element {
   return parse(text);

@@ -8,6 +8,7 @@
  */
 import type { Logger } from "pino";
 import { parseStanzaError } from "../../../schemas/src/errors.js";
+import { NS_WARBLE } from "../../../schemas/src/microblog-disco.js";
 import { NS_PUBSUB_EVENT } from "../../../schemas/src/ns.js";
 import { type Element, parseXml } from "../../../schemas/src/xml.js";
 import { writeXml } from "../../../schemas/src/xml-writer.js";
@@ -227,9 +228,14 @@ export class Delivery implements StanzaSink {
   }
 
   /** A permanent error: the subscription of the recipient to the notified node ends. */
-  private async failed(el: Element, condition: string): Promise<void> {
+  private async failed(sent: Element, condition: string): Promise<void> {
+    // A notification's shared part is pre-serialised text (notifier.ts): read it as a tree.
+    const el = parseXml(writeXml(sent));
     const service = bareJid(el.attrs.from ?? "");
-    const node = el.getChild("event", NS_PUBSUB_EVENT)?.getChildElements()[0]?.attrs.node;
+    const relayed = el.getChild("relayed", NS_WARBLE);
+    const node =
+      el.getChild("event", NS_PUBSUB_EVENT)?.getChildElements()[0]?.attrs.node ??
+      (relayed?.attrs.service === service ? relayed.attrs.node : undefined);
     const to = el.attrs.to ?? "";
     this.recent.delete(el.attrs.id ?? "");
     if (!node || !this.opts.addresses.ownerOfService(service)) return;

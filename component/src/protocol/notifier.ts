@@ -16,7 +16,8 @@ import {
   buildSubscribeAuthorizationForm,
   type PubsubItem,
 } from "../../../schemas/src/pubsub.js";
-import { type Element, parseXml, xml } from "../../../schemas/src/xml.js";
+import { type Element, parseXml, RawXml, xml } from "../../../schemas/src/xml.js";
+import { writeXml } from "../../../schemas/src/xml-writer.js";
 import type {
   ConfigurationChanged,
   Item,
@@ -158,7 +159,8 @@ export class Notifier {
 
   /** A pubsub event to the pubsub subscribers; an IM follower's chat shows posts only. */
   private *fanOut(service: string, recipients: readonly Recipient[], children: Element[]) {
-    for (const r of recipients) if (!r.chat) yield this.message(service, r.jid, children);
+    const same = serialisedOnce(children);
+    for (const r of recipients) if (!r.chat) yield this.message(service, r.jid, same);
   }
 
   /**
@@ -193,7 +195,10 @@ export class Notifier {
     } catch {
       this.log.warn({ service: event.service, item: item.id }, "stored payload is not XML");
     }
-    const pubsubItem: PubsubItem = payload ? { id: item.id, payload } : { id: item.id };
+    // The stored text goes into the event as it is; the parsed tree only gives the body.
+    const pubsubItem: PubsubItem = payload
+      ? { id: item.id, payload: new RawXml(item.payload) }
+      : { id: item.id };
     const children = [
       buildEvent(
         { kind: "items", node: event.node, items: [pubsubItem], retracts: [] },
@@ -225,11 +230,17 @@ export class Notifier {
     return include && built.body ? [...built.children, built.body] : built.children;
   }
 
+  /** The event (and body) serialised once, each recipient's message varies only in to and id. */
   private *itemPublished(event: ItemPublished, line: string | undefined): Generator<Element> {
     const built = this.itemChildren(event, event.item);
+    const withBody = serialisedOnce(built.body ? [...built.children, built.body] : built.children);
+    const without = serialisedOnce(built.children);
     for (const r of event.recipients) {
       if (r.chat && line !== undefined) yield* this.chatPost(event, r.jid, line);
-      else yield this.message(event.service, r.jid, this.withBody(event, r, built));
+      else {
+        const body = (r.includeBody ?? event.includeBody) && built.body !== undefined;
+        yield this.message(event.service, r.jid, body ? withBody : without);
+      }
     }
   }
 
@@ -352,4 +363,12 @@ function subscriberText(event: SubscriptionChanged, owner: string): string | und
     default:
       return undefined;
   }
+}
+
+/**
+ * Children shared by every message of a fan-out, written once as text: a fan-out then costs a
+ * few string joins per recipient, not a walk of the whole event tree.
+ */
+function serialisedOnce(children: readonly Element[]): Element[] {
+  return [new RawXml(children.map((c) => writeXml(c)).join(""))];
 }

@@ -28,7 +28,8 @@ import {
   NS_PUBSUB_SUBSCRIBE_AUTHORIZATION,
 } from "../../../schemas/src/ns.js";
 import { parseEvent, parseSubscribeAuthorizationAnswer } from "../../../schemas/src/pubsub.js";
-import type { Element } from "../../../schemas/src/xml.js";
+import { type Element, parseXml } from "../../../schemas/src/xml.js";
+import { writeXml } from "../../../schemas/src/xml-writer.js";
 
 const C = "mb.example.org";
 const D = "example.org";
@@ -85,9 +86,10 @@ class FakeSink implements StanzaSink {
 
   constructor(private readonly refuse: (n: number) => boolean = () => false) {}
 
+  /** Keeps what the wire carries: the text of the stanza, read back as a tree. */
   send(el: Element): boolean {
     if (this.pending) this.violations++;
-    this.sent.push(el);
+    this.sent.push(parseXml(writeXml(el)));
     return !this.refuse(this.sent.length);
   }
 

@@ -5,7 +5,7 @@
  */
 import type { PubsubItem } from "../../../../schemas/src/pubsub.js";
 import type { RsmResponse } from "../../../../schemas/src/rsm.js";
-import { parseXml } from "../../../../schemas/src/xml.js";
+import { RawXml } from "../../../../schemas/src/xml.js";
 import type { ItemPage } from "../../domain/types.js";
 
 /** Items per answer when the request asks for no particular number (the rest: RSM paging). */
@@ -51,7 +51,8 @@ export interface ItemsAsked {
  */
 export function itemsAnswer(page: ItemPage, how: ItemsAsked): ItemsAnswer {
   const kept = trimToBudget(page.items, how.backward === true);
-  const items = kept.map((i) => ({ id: i.id, payload: parseXml(i.payload) }));
+  // Stored payloads are XML this service wrote from a parsed tree: served as the text they are.
+  const items = kept.map((i) => ({ id: i.id, payload: new RawXml(i.payload) }));
   const dropped = page.items.length - kept.length;
   const wanted = how.wanted ?? Number.POSITIVE_INFINITY;
   const short = kept.length < wanted && page.count > kept.length;
