@@ -90,4 +90,40 @@ describe("SqliteStore on a file", () => {
     await store.close();
     expect(db.open).toBe(false);
   });
+
+  it("group commit: jobs queued together share one COMMIT; a failing one undoes only itself", async () => {
+    const path = dbPath();
+    const db = openDatabase(path);
+    const store = new SqliteStore(db);
+    await store.transaction((tx) => seedNode(tx));
+    const other = new Database(path, { readonly: true });
+    const committed: number[] = [];
+    const counted = db.prepare("SELECT COUNT(*) AS n FROM items");
+    // While the first job runs, the others queue: they form the next batch.
+    const first = store.transaction(async (tx) => publish(tx, "a"));
+    const rest = [
+      store.transaction(async (tx) => publish(tx, "b")),
+      store.transaction(async (tx) => {
+        await publish(tx, "c");
+        throw new Error("refused");
+      }),
+      store.transaction(async (tx) => {
+        await publish(tx, "d");
+        // b ran before d in the same transaction: another connection does not see it yet.
+        committed.push((other.prepare("SELECT COUNT(*) AS n FROM items").get() as { n: number }).n);
+        return (counted.get() as { n: number }).n;
+      }),
+    ];
+    await first;
+    const settled = await Promise.allSettled(rest);
+    expect(settled.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((settled[1] as PromiseRejectedResult).reason).toEqual(new Error("refused"));
+    expect((settled[2] as PromiseFulfilledResult<number>).value).toBe(3);
+    expect(committed).toEqual([1]);
+    other.close();
+    const stored = db.prepare("SELECT item_id FROM items ORDER BY item_id").all();
+    expect(stored).toEqual([{ item_id: "a" }, { item_id: "b" }, { item_id: "d" }]);
+    expect(db.inTransaction).toBe(false);
+    await store.close();
+  });
 });

@@ -3,9 +3,12 @@
  * and migrated by openDatabase; statements in statements.ts, the tx in sqlite-tx.ts.
  *
  * Transactions are serialised on the one connection: `transaction(fn)` queues a job, and one
- * drain loop runs the jobs in order, each as BEGIN IMMEDIATE … COMMIT (ROLLBACK when `fn`
- * throws, and the job rejects with that error). A job is settled only after its COMMIT has
- * returned; with WAL and synchronous = FULL that is after the commit is on disk.
+ * drain loop runs the jobs in order. Group commit: the jobs queued while one batch ran form the
+ * next (at most MAX_BATCH): one BEGIN IMMEDIATE … COMMIT, each job inside its own SAVEPOINT
+ * (released on success; rolled back to when its fn throws, so a failing job undoes only its own
+ * writes and rejects with its error). Every job of a batch is settled only after the batch's
+ * COMMIT has returned; with WAL and synchronous = FULL that is after the commit is on disk. So
+ * the publishes that arrive together cost one fsync, and none is answered before it is durable.
  */
 import type Database from "better-sqlite3";
 import type { PubsubStore, PubsubTx } from "../../domain/ports.js";
@@ -21,10 +24,16 @@ interface Job {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** The most jobs committed together. */
+const MAX_BATCH = 64;
+
 interface Control {
   begin: Database.Statement;
   commit: Database.Statement;
   rollback: Database.Statement;
+  savepoint: Database.Statement;
+  release: Database.Statement;
+  rollbackTo: Database.Statement;
 }
 
 export class SqliteStore implements PubsubStore {
@@ -42,6 +51,9 @@ export class SqliteStore implements PubsubStore {
       begin: db.prepare("BEGIN IMMEDIATE"),
       commit: db.prepare("COMMIT"),
       rollback: db.prepare("ROLLBACK"),
+      savepoint: db.prepare("SAVEPOINT job"),
+      release: db.prepare("RELEASE job"),
+      rollbackTo: db.prepare("ROLLBACK TO job"),
     };
   }
 
@@ -65,35 +77,50 @@ export class SqliteStore implements PubsubStore {
     if (this.db.open) this.db.close();
   }
 
-  /**
-   * Run the queued jobs one after the other until the queue is empty.
-   *
-   * Batching commits goes here: take every job queued now (up to a bound) instead of one, BEGIN
-   * once, run each job's fn inside its own SAVEPOINT (RELEASE on success, ROLLBACK TO on a
-   * throw, so one job's failure undoes only its own writes), COMMIT once, and only then settle
-   * all of them: one fsync for the batch, each job still resolved after its durable commit.
-   */
+  /** Run the queued jobs, a batch at a time, until the queue is empty. */
   private async drain(): Promise<void> {
-    for (let job = this.queue.shift(); job; job = this.queue.shift()) {
-      const outcome = await this.runOne(job);
-      if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.error);
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      const outcomes = await this.runBatch(batch);
+      batch.forEach((job, i) => {
+        const outcome = outcomes[i] as Outcome;
+        if (outcome.ok) job.resolve(outcome.value);
+        else job.reject(outcome.error);
+      });
     }
     this.draining = undefined;
   }
 
-  /** One job in its own BEGIN IMMEDIATE … COMMIT; never throws, the outcome says. */
-  private async runOne(job: Job): Promise<Outcome> {
-    const tx = new SqliteTx(this.q);
+  /**
+   * The jobs in one BEGIN IMMEDIATE … COMMIT, each in its own savepoint; never throws. When the
+   * BEGIN or the COMMIT fails, every job of the batch fails with that error.
+   */
+  private async runBatch(batch: readonly Job[]): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
     try {
       this.control.begin.run();
+      for (const job of batch) outcomes.push(await this.runInSavepoint(job));
+      this.control.commit.run();
+      return outcomes;
+    } catch (error) {
+      this.rollbackQuietly();
+      return batch.map(() => ({ ok: false, error }));
+    }
+  }
+
+  /** One job inside SAVEPOINT … RELEASE; its own failure is rolled back to the savepoint. */
+  private async runInSavepoint(job: Job): Promise<Outcome> {
+    const tx = new SqliteTx(this.q);
+    this.control.savepoint.run();
+    try {
       const value = await job.fn(tx);
       tx.finish();
-      this.control.commit.run();
+      this.control.release.run();
       return { ok: true, value };
     } catch (error) {
       tx.finish();
-      this.rollbackQuietly();
+      this.control.rollbackTo.run();
+      this.control.release.run();
       return { ok: false, error };
     }
   }
