@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     admins: [],
     denyDomains: [],
     allowDomains: [],
+    healthLogSeconds: 0,
     limits: {},
   };
   const app = await App.create(config, createLogger(config.logLevel));

@@ -12,6 +12,7 @@ import { Delivery } from "./federation/delivery.js";
 import { FollowClient } from "./federation/follow-client.js";
 import { IqCaller } from "./federation/iq-caller.js";
 import { MicroblogLocator } from "./federation/microblog-locator.js";
+import { startHealthLog } from "./health.js";
 import { accountCommands, getPendingCommand } from "./im/account-commands.js";
 import { AdhocCommands } from "./im/adhoc.js";
 import { registerAuthorizationAnswers } from "./im/authorization-answers.js";
@@ -175,6 +176,7 @@ export class App {
   private accepting = true;
   private expiry: NodeJS.Timeout | undefined;
   private requests: NodeJS.Timeout | undefined;
+  private stopHealth: () => void = () => {};
   readonly router = new StanzaRouter();
   readonly bus: EventBus;
   readonly notifier: Notifier;
@@ -276,6 +278,7 @@ export class App {
       log.info({ domain: config.domain, service: config.service }, "ready"),
     );
     connection.on("offline", (reason: string) => log.warn({ reason }, "disconnected"));
+    this.stopHealth = startHealthLog(log, config.healthLogSeconds);
     const ttlMs = (config.limits.pendingExpirySeconds ?? 3600) * 1000;
     const sweep = () => this.housekeep(() => this.service.expirePending());
     this.expiry = setInterval(sweep, Math.min(EXPIRY_SWEEP_MS, ttlMs / 2));
@@ -338,6 +341,7 @@ export class App {
   /** Stop taking stanzas, finish what is in flight, close the stream and the database. */
   async stop(): Promise<void> {
     this.accepting = false;
+    this.stopHealth();
     clearInterval(this.expiry);
     clearInterval(this.requests);
     this.delivery.stop();

@@ -21,6 +21,8 @@ export interface Config {
   /** Remote domains refused service-wide; when allowDomains is non-empty only those may follow. */
   denyDomains: string[];
   allowDomains: string[];
+  /** Every so many seconds a "health" log line (event-loop delay, memory); 0: none. */
+  healthLogSeconds: number;
   /** Abuse limits per remote domain (see the README); defaults in the domain core. */
   limits: {
     maxPendingPerDomainPerNode?: number;
@@ -68,6 +70,7 @@ export const USAGE = `Usage: warble-component [options]
                        PostgreSQL URL postgres://user@host:port/database
   --config FILE        JSON file with any of: service, domain, secret, secretFile, usersDomains,
                        db, logLevel, maxPostLength, maxPayloadBytes, admins, denyDomains, allowDomains,
+                       healthLogSeconds,
                        limits {maxPendingPerDomainPerNode, maxRequestsPerDomainPerMinute,
                        maxRequestsPerRequesterPerMinute, maxPendingPerNode,
                        pendingExpirySeconds, maxFollowsPerUser, maxTimelineEntries,
@@ -121,6 +124,7 @@ function fromEnv(env: NodeJS.ProcessEnv): Raw {
     usersDomains: env.WARBLE_USERS_DOMAIN,
     db: env.WARBLE_DB,
     logLevel: env.WARBLE_LOG_LEVEL,
+    healthLogSeconds: env.WARBLE_HEALTH_LOG_SECONDS,
   };
 }
 
@@ -280,6 +284,10 @@ function validate(raw: Raw): Config {
     admins: list(raw.admins) ?? DEFAULTS.admins,
     denyDomains: list(raw.denyDomains) ?? DEFAULTS.denyDomains,
     allowDomains: list(raw.allowDomains) ?? DEFAULTS.allowDomains,
+    healthLogSeconds:
+      raw.healthLogSeconds === undefined || raw.healthLogSeconds === 0
+        ? 0
+        : positiveInt("healthLogSeconds", raw.healthLogSeconds, 0),
     limits: validateLimits(raw.limits),
   };
 }

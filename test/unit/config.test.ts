@@ -116,3 +116,16 @@ describe("settings", () => {
     expect(loadConfig(["--help"], {})).toBeNull();
   });
 });
+
+describe("the health log", () => {
+  const env = { WARBLE_SECRET: "s" };
+  it("is off by default, on every N seconds from the file or WARBLE_HEALTH_LOG_SECONDS", () => {
+    expect(loadConfig(base, env)?.healthLogSeconds).toBe(0);
+    const cfg = file("h.json", JSON.stringify({ healthLogSeconds: 30 }));
+    expect(loadConfig([...base, "--config", cfg], env)?.healthLogSeconds).toBe(30);
+    expect(loadConfig(base, { ...env, WARBLE_HEALTH_LOG_SECONDS: "5" })?.healthLogSeconds).toBe(5);
+    expect(() => loadConfig(base, { ...env, WARBLE_HEALTH_LOG_SECONDS: "-1" })).toThrow(
+      new ConfigError('invalid healthLogSeconds: "-1" is not a positive integer'),
+    );
+  });
+});
