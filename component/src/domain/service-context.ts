@@ -195,9 +195,12 @@ export async function recipientsOf(
   if (!node.exists) return [];
   const deleting = purpose === "delete";
   const lookup = await affiliationLookup(ctx, node);
-  const subs = (await ctx.tx.listNodeSubscriptions(node)).filter(
-    (s) => s.state === "subscribed" || (deleting && s.state === "pending"),
-  );
+  // A fan-out reads only the subscribed (an index gives them in order); a deletion, pending too.
+  const subs = deleting
+    ? (await ctx.tx.listNodeSubscriptions(node)).filter(
+        (s) => s.state === "subscribed" || s.state === "pending",
+      )
+    : await ctx.tx.listNodeSubscriptions(node, "subscribed");
   return subs
     .filter((s) => {
       const standing = resolveStanding(s.jid, node.owner, ctx.policy, lookup);

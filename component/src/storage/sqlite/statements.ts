@@ -124,6 +124,9 @@ const SQL = {
   countOutbox: "SELECT COUNT(*) AS n FROM outbox",
 } as const;
 
+/** The statements as text (the query-plan test reads them). */
+export const SQLITE_SQL: Readonly<Record<keyof typeof SQL, string>> = SQL;
+
 export type Statements = { [K in keyof typeof SQL]: Database.Statement };
 
 export function prepareStatements(db: Database.Database): Statements {

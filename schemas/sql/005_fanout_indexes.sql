@@ -1,0 +1,6 @@
+-- Indexes that let the hot queries read in the order they return, without sorting (checked by
+-- test/unit/storage/query-plans.test.ts): a fan-out reads a node's subscribed subscriptions,
+-- oldest first, on every publish.
+DROP INDEX subscriptions_by_node_state;
+CREATE INDEX subscriptions_by_node_state ON subscriptions (service, node, state, created, jid);
+CREATE INDEX subscriptions_by_node_age ON subscriptions (service, node, created, jid);
