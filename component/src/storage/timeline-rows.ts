@@ -151,6 +151,10 @@ export interface RangeBounds {
   peer: string | null;
 }
 
+/** A range that bounds only seq (no time, no peer): counted on the (user_jid, seq) index. */
+export const bySeqOnly = (range: TimelineRange): boolean =>
+  range.start === undefined && range.end === undefined && range.with === undefined;
+
 export function rangeBounds(range: TimelineRange): RangeBounds {
   return {
     start: range.start ?? Number.MIN_SAFE_INTEGER,

@@ -19,6 +19,8 @@ const HOT = [
   "listSubs",
   "listSubsInState",
   "countPending",
+  "listSubsOf",
+  "listSubsOfAtNode",
   "countRequestsSince",
   "countRequesterRequestsSince",
   "getFollow",
@@ -26,6 +28,7 @@ const HOT = [
   "listTimelineNewest",
   "listTimelineOldest",
   "countTimeline",
+  "countTimelineBySeq",
   "trimTimeline",
 ] as const;
 

@@ -141,6 +141,9 @@ export const SQL = {
   listTimelineOldest: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${IN_RANGE} ORDER BY seq ASC LIMIT $7`,
   listTimelineNewest: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${IN_RANGE} ORDER BY seq DESC LIMIT $7`,
   countTimeline: `SELECT COUNT(*) AS n FROM timeline WHERE ${IN_RANGE}`,
+  // The common count (no time or peer filter): on the (user_jid, seq) index alone.
+  countTimelineBySeq:
+    "SELECT COUNT(*) AS n FROM timeline WHERE user_jid = $1 AND seq > $2 AND seq < $3",
   deleteTimelineItems: `DELETE FROM timeline WHERE ${AT_USER_NODE} AND item_id = ANY ($4::text[])`,
   deleteTimelineNode: `DELETE FROM timeline WHERE ${AT_USER_NODE}`,
   // Everything from the (keep + 1)th newest down; nothing when there are no more than `keep`.

@@ -16,6 +16,7 @@ import type {
 } from "../../domain/timeline-types.js";
 import type { NodeRef } from "../../domain/types.js";
 import {
+  bySeqOnly,
   type FollowRow,
   followValues,
   type OutboxDomainRow,
@@ -127,7 +128,9 @@ export abstract class PostgresTimelineTx
     return newest.map(toTimelineEntry).reverse();
   }
   async countTimeline(user: string, range: TimelineRange): Promise<number> {
-    return this.count("countTimeline", rangeValues(user, rangeBounds(range)));
+    const b = rangeBounds(range);
+    if (bySeqOnly(range)) return this.count("countTimelineBySeq", [user, b.afterSeq, b.beforeSeq]);
+    return this.count("countTimeline", rangeValues(user, b));
   }
   async deleteTimelineItems(
     user: string,

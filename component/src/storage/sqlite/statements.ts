@@ -88,6 +88,9 @@ const SQL = {
   listTimelineOldest: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${IN_RANGE} ORDER BY seq ASC LIMIT @max`,
   listTimelineNewest: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${IN_RANGE} ORDER BY seq DESC LIMIT @max`,
   countTimeline: `SELECT COUNT(*) AS n FROM timeline WHERE ${IN_RANGE}`,
+  // The common count (no time or peer filter): on the (user_jid, seq) index alone.
+  countTimelineBySeq:
+    "SELECT COUNT(*) AS n FROM timeline WHERE user_jid = ? AND seq > ? AND seq < ?",
   deleteTimelineItems: `DELETE FROM timeline WHERE ${AT_USER_NODE}
     AND item_id IN (SELECT value FROM json_each(?))`,
   deleteTimelineNode: `DELETE FROM timeline WHERE ${AT_USER_NODE}`,

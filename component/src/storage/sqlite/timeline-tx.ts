@@ -16,6 +16,7 @@ import type {
 import type { NodeRef } from "../../domain/types.js";
 import type { Count } from "../rows.js";
 import {
+  bySeqOnly,
   type FollowRow,
   followValues,
   type OutboxDomainRow,
@@ -108,7 +109,10 @@ export abstract class SqliteTimelineTx
     return (this.q.listTimelineNewest.all(params) as TimelineRow[]).map(toTimelineEntry).reverse();
   }
   async countTimeline(user: string, range: TimelineRange): Promise<number> {
-    return (this.q.countTimeline.get({ user, ...rangeBounds(range) }) as Count).n;
+    const b = rangeBounds(range);
+    if (bySeqOnly(range))
+      return (this.q.countTimelineBySeq.get(user, b.afterSeq, b.beforeSeq) as Count).n;
+    return (this.q.countTimeline.get({ user, ...b }) as Count).n;
   }
   async deleteTimelineItems(
     user: string,
