@@ -13,16 +13,19 @@
  * Usage: node dist/bench/fanout.js [--server prosody|ejabberd] [--subscribers 1000] [--posts 200]
  *   [--inflight 20] [--json FILE] [--timeout 900] [--stall 20] [--prosody-nagle on|off]
  *   [--phases warble,pubsub,limit] [--warble-cpu-prof DIR] [--limit-stanza notification|flat]
+ * --warble-cpu-prof DIR: Warble runs under the inspector's profiler (bench/lib/profile.ts); the
+ *   profile is written to DIR and summarised when Warble stops.
  * --limit-stanza flat: the route limit sends messages of the same size with only a <body>.
  * Loopback only; bounded by the counts given and by --timeout (seconds, the whole run).
  */
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Element } from "../schemas/src/xml.js";
 import { connectClient, type TestClient } from "../test/harness/client.js";
 import { type ComponentProcess, spawnComponent } from "../test/harness/component.js";
 import { type ServerKind, tempDir } from "../test/harness/servers.js";
+import { profilerOptions, summarise } from "./lib/profile.js";
 import { createNode, NODE, postText, publishPosts } from "./lib/publisher.js";
 import {
   type CpuUse,
@@ -42,7 +45,7 @@ import {
 } from "./lib/route-limit.js";
 import { type FanoutServer, startFanoutServer } from "./lib/servers.js";
 import { Sink } from "./lib/sink.js";
-import { cpuSeconds, now } from "./lib/stats.js";
+import { cpuSeconds, machineBusySeconds, now } from "./lib/stats.js";
 
 const { values } = parseArgs({
   options: {
@@ -133,6 +136,7 @@ function cpuNow(p: Processes) {
     server: cpuSeconds(p.server.pid()),
     sender: cpuSeconds(p.senderPid),
     sink: (self.user + self.system) / 1e6,
+    machine: machineBusySeconds(),
   };
 }
 
@@ -140,11 +144,17 @@ function cpuSince(before: ReturnType<typeof cpuNow>, p: Processes): CpuUse {
   const after = cpuNow(p);
   const d = (a: number | undefined, b: number | undefined) =>
     a === undefined || b === undefined ? undefined : Math.round((a - b) * 100) / 100;
+  const ours = [d(after.server, before.server), d(after.sender, before.sender)];
+  const sink = d(after.sink, before.sink) ?? 0;
+  const busy = d(after.machine, before.machine);
+  const others =
+    busy === undefined ? undefined : Math.max(0, busy - sink - (ours[0] ?? 0) - (ours[1] ?? 0));
   return {
     wallSeconds: Math.round(after.at - before.at) / 1000,
-    server: d(after.server, before.server),
-    sender: d(after.sender, before.sender),
-    sink: d(after.sink, before.sink) ?? 0,
+    server: ours[0],
+    sender: ours[1],
+    sink,
+    others: others === undefined ? undefined : Math.round(others * 100) / 100,
   };
 }
 
@@ -173,9 +183,13 @@ async function publishingPhase(
   return { result, first: counts.received > 0 ? await captured : undefined };
 }
 
-/** Warble: spawned on a fresh SQLite store with the abuse limits out of the way. */
+/**
+ * Warble: spawned on a fresh SQLite store (in a temp dir removed at the end) with the abuse
+ * limits out of the way: every sink JID is a request from one remote domain.
+ */
 async function startWarble(server: FanoutServer): Promise<ComponentProcess> {
   const dir = tempDir("fanout-warble");
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, "config.json");
   const many = 1_000_000_000;
   writeFileSync(
@@ -189,10 +203,11 @@ async function startWarble(server: FanoutServer): Promise<ComponentProcess> {
       },
     }),
   );
-  const env: Record<string, string> = { WARBLE_SECRET: server.secret, WARBLE_LOG_LEVEL: "warn" };
+  const env: Record<string, string> = { WARBLE_SECRET: server.secret };
   const prof = values["warble-cpu-prof"];
-  if (prof) env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${prof}`;
+  if (prof) env.NODE_OPTIONS = profilerOptions(prof, dir);
   const component = spawnComponent(
+    // At info Warble logs its "ready" line and nothing per stanza.
     [...server.componentArgs(join(dir, "warble.db")), "--config", config, "--log-level", "info"],
     env,
   );
@@ -211,6 +226,8 @@ async function warblePhase(ctx: { server: FanoutServer; sink: Sink; pub: TestCli
   const out = await publishingPhase("warble", "Warble", "w", service, { ...ctx, procs });
   at("stopping Warble");
   await component.stop();
+  const prof = values["warble-cpu-prof"];
+  if (prof) console.info(`Warble's CPU profile, by self time:\n${summarise(prof).join("\n")}`);
   return out;
 }
 

@@ -2,6 +2,7 @@
  * The fan-out bench's results: one phase's figures from what the sink counted and the publisher
  * timed, the table printed at the end, and the ratios the issue's targets are stated in.
  */
+import { execFileSync } from "node:child_process";
 import { cpus } from "node:os";
 import type { PublishRun } from "./publisher.js";
 import type { SinkCounts } from "./sink.js";
@@ -17,6 +18,8 @@ export interface CpuUse {
   sender?: number;
   /** This process: the sink and the publisher. */
   sink: number;
+  /** Every other process of the machine (other work on it makes a run noisy). */
+  others?: number;
 }
 
 export interface PhaseResult {
@@ -45,6 +48,8 @@ export interface PhaseResult {
   cpu: CpuUse;
   /** Per post, publish → last notification in ms (null: incomplete). */
   perPostLastMs?: Array<number | null>;
+  /** Per post, publish → first notification in ms (null: none arrived). */
+  perPostFirstMs?: Array<number | null>;
 }
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
@@ -70,6 +75,7 @@ export function publishingResult(
     publishErrors: run.errors,
     ...(run.firstError ? { firstPublishError: run.firstError } : {}),
     perPostLastMs: perPost.map((x) => (x === null ? null : r1(x))),
+    perPostFirstMs: first.map((x) => (Number.isNaN(x) ? null : r1(x))),
   };
 }
 
@@ -141,8 +147,10 @@ function row(p: PhaseResult): string {
     pad(lat ? `${fmt(lat.p50)}/${fmt(lat.p99)}` : "-", 13),
     pad(p.ackMs ? `${fmt(p.ackMs.p50)}/${fmt(p.ackMs.p99)}` : "-", 13),
     pad(
-      `${share(cpu.server, cpu.wallSeconds)} ${share(cpu.sender, cpu.wallSeconds)} ${share(cpu.sink, cpu.wallSeconds)}`,
-      15,
+      [cpu.server, cpu.sender, cpu.sink, cpu.others]
+        .map((c) => share(c, cpu.wallSeconds))
+        .join(" "),
+      22,
     ),
   ].join(" ");
 }
@@ -156,7 +164,7 @@ export function table(title: string, phases: readonly PhaseResult[], q: Ratios):
     pad("B/notif", 7),
     pad("last p50/p99", 13),
     pad("ack p50/p99", 13),
-    pad("cpu srv/snd/sink", 15),
+    pad("cpu srv/snd/sink/others", 22),
   ].join(" ");
   const lines = [title, head, ...phases.map(row)];
   lines.push(`Warble / route limit:   ${q.warbleToLimit ?? "-"}`);
@@ -165,8 +173,12 @@ export function table(title: string, phases: readonly PhaseResult[], q: Ratios):
   return lines.join("\n");
 }
 
-/** The machine, for the JSON record. */
+/** The machine and the code measured, for the JSON record. */
 export function machine() {
   const list = cpus();
-  return { cpus: list.length, model: list[0]?.model ?? "unknown", node: process.version };
+  let commit = "unknown";
+  try {
+    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+  } catch {}
+  return { cpus: list.length, model: list[0]?.model ?? "unknown", node: process.version, commit };
 }

@@ -60,6 +60,18 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
   }
 }
 
+/** Busy CPU seconds of the whole machine so far (all cores; /proc/stat less idle and iowait). */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = ticks.reduce((a, b) => a + b, 0);
+    return (total - (ticks[3] ?? 0) - (ticks[4] ?? 0)) / ticksPerSecond();
+  } catch {
+    return undefined;
+  }
+}
+
 /** The pid of the first process whose command line contains every one of `parts`. */
 export function findPid(parts: readonly string[]): number | undefined {
   for (const entry of readdirSync("/proc")) {
