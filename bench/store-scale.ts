@@ -9,7 +9,8 @@
  *
  * Usage: node dist/bench/store-scale.js [--store sqlite|postgres|sqlite,postgres]
  *   [--users 100000] [--subscriptions 1000000] [--posts 1000000] [--timeline-rows 1000000]
- *   [--reader-follows 1000] [--warm 200] [--publishes 300] [--publisher-subscribers 100]
+ *   [--reader-follows 1000] [--warm 200] [--publishes 300] [--paced 100] [--pause-ms 200]
+ *   [--publisher-subscribers 100]
  *   [--json FILE] [--compare FILE] [--profile-dir DIR] [--no-profile] [--seed 12]
  * Loopback only; temp dirs and servers are removed at the end.
  */
@@ -36,6 +37,8 @@ const { values } = parseArgs({
     warm: { type: "string", default: "200" },
     warmup: { type: "string", default: "20" },
     publishes: { type: "string", default: "300" },
+    paced: { type: "string", default: "100" },
+    "pause-ms": { type: "string", default: "200" },
     "publisher-subscribers": { type: "string", default: "100" },
     "item-users": { type: "string", default: "50" },
     "catchup-timeout": { type: "string", default: "600" },
@@ -112,6 +115,8 @@ async function workload(plan: Plan, jids: Jids, store: BenchStore): Promise<Work
     warm: Number(values.warm),
     warmup: Number(values.warmup),
     publishes: Number(values.publishes),
+    paced: Number(values.paced),
+    pauseMs: Number(values["pause-ms"]),
     catchUpTimeoutMs: Number(values["catchup-timeout"]) * 1000,
   };
 }

@@ -45,13 +45,25 @@ function rows(r: StoreResult): Row[] {
     unit: string,
     get: (s: SessionResult) => number,
     target?: number,
-  ) => ({
-    metric,
-    unit,
-    ...(on ? { on: get(on) } : {}),
-    ...(off ? { off: get(off) } : {}),
-    ...(target === undefined ? {} : { target }),
-  });
+  ) => {
+    // A figure an older result file lacks is left out.
+    const value = (s: SessionResult | undefined) => {
+      try {
+        const v = s && get(s);
+        return v !== undefined && Number.isFinite(v) ? v : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const [x, y] = [value(on), value(off)];
+    return {
+      metric,
+      unit,
+      ...(x === undefined ? {} : { on: x }),
+      ...(y === undefined ? {} : { off: y }),
+      ...(target === undefined ? {} : { target }),
+    };
+  };
   return [
     { metric: "generation (write)", unit: "s", on: r.generation.writeMs / 1000 },
     { metric: "database size", unit: "MB", on: r.size.bytes / MB },
@@ -62,6 +74,8 @@ function rows(r: StoreResult): Row[] {
     both("RSS peak (VmHWM)", "MB", (s) => s.memoryKb.peak / 1024),
     both("publish ack p50", "ms", (s) => s.publish.p50),
     both("publish ack p99", "ms", (s) => s.publish.p99, 10),
+    both("publish ack p50, paced", "ms", (s) => s.publishPaced.p50),
+    both("publish ack p99, paced", "ms", (s) => s.publishPaced.p99, 10),
     both("publish ack p50, no subscribers", "ms", (s) => s.publishQuiet.p50),
     both("publish ack p99, no subscribers", "ms", (s) => s.publishQuiet.p99, 10),
     both("items page cold (first request)", "ms", (s) => s.cold.itemsMs),
@@ -73,17 +87,22 @@ function rows(r: StoreResult): Row[] {
     both("timeline page warm p50", "ms", (s) => s.timeline.p50, 2),
     both("timeline page warm p99", "ms", (s) => s.timeline.p99, 2),
     both("failed requests (wrong or short answers)", "n", (s) =>
-      [s.ping, s.items, s.timeline, s.publish, s.publishQuiet].reduce((n, x) => n + x.failures, 0),
+      [s.ping, s.items, s.timeline, s.publish, s.publishQuiet, s.publishPaced].reduce(
+        (n, x) => n + x.failures,
+        0,
+      ),
     ),
     both("ping p50 (route baseline)", "ms", (s) => s.ping.p50),
     both("items p50 − ping p50", "ms", (s) => s.items.p50 - s.ping.p50),
     both("timeline p50 − ping p50", "ms", (s) => s.timeline.p50 - s.ping.p50),
     both("publish p50 − ping p50", "ms", (s) => s.publish.p50 - s.ping.p50),
-    ...(["items", "timeline", "publish", "publishQuiet", "ping"] as const).flatMap((k) => [
-      both(`component CPU / ${k}`, "ms", (s) => s.cpuMsPerRequest[k].component),
-      both(`Prosody CPU / ${k}`, "ms", (s) => s.cpuMsPerRequest[k].prosody),
-      both(`client CPU / ${k}`, "ms", (s) => s.cpuMsPerRequest[k].client),
-    ]),
+    ...(["items", "timeline", "publish", "publishPaced", "publishQuiet", "ping"] as const).flatMap(
+      (k) => [
+        both(`component CPU / ${k}`, "ms", (s) => s.cpuMsPerRequest[k].component),
+        both(`Prosody CPU / ${k}`, "ms", (s) => s.cpuMsPerRequest[k].prosody),
+        both(`client CPU / ${k}`, "ms", (s) => s.cpuMsPerRequest[k].client),
+      ],
+    ),
   ];
 }
 

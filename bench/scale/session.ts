@@ -41,6 +41,9 @@ export interface Workload {
   warm: number;
   warmup: number;
   publishes: number;
+  /** Publishes with a pause before each (the previous fan-out drained), and the pause. */
+  paced: number;
+  pauseMs: number;
   /** How long to wait for the start-up catch-up before measuring anyway. */
   catchUpTimeoutMs: number;
 }
@@ -59,11 +62,16 @@ export interface SessionResult {
   timeline: Series;
   publish: Series;
   publishQuiet: Series;
+  /** The publisher's publishes `pauseMs` apart: the acknowledgement without the queue. */
+  publishPaced: Series;
   /**
    * CPU per request (user + system, ticks of 10 ms over the series) of the component, of
    * Prosody and of this bench process (the client's side).
    */
-  cpuMsPerRequest: Record<"ping" | "items" | "timeline" | "publish" | "publishQuiet", CpuShare>;
+  cpuMsPerRequest: Record<
+    "ping" | "items" | "timeline" | "publish" | "publishQuiet" | "publishPaced",
+    CpuShare
+  >;
 }
 
 const READER = "reader";
@@ -196,10 +204,11 @@ async function warmSeries(
   count: number,
   warmup: number,
   request: () => Promise<boolean>,
+  pauseMs = 0,
 ): Promise<{ series: Series; cpuPerRequest: CpuShare }> {
   for (let i = 0; i < warmup; i++) await request();
   const before = cpuNow(pids);
-  const s = await timeSeries(count, request);
+  const s = await timeSeries(count, request, pauseMs);
   const after = cpuNow(pids);
   const per = (k: keyof CpuShare) =>
     Math.round((1000 * (after[k] - before[k])) / Math.max(1, count)) / 1000;
@@ -260,6 +269,13 @@ export async function runSession(
       const quiet = await warmSeries(pids, work.publishes, 0, () =>
         requests.publish(clients.quiet),
       );
+      const paced = await warmSeries(
+        pids,
+        work.paced,
+        0,
+        () => requests.publish(clients.publisher),
+        work.pauseMs,
+      );
       const mem = memoryKb(pid);
       return {
         nagle,
@@ -277,7 +293,9 @@ export async function runSession(
         timeline: timeline.series,
         publish: pubs.series,
         publishQuiet: quiet.series,
+        publishPaced: paced.series,
         cpuMsPerRequest: {
+          publishPaced: paced.cpuPerRequest,
           publishQuiet: quiet.cpuPerRequest,
           ping: pings.cpuPerRequest,
           items: items.cpuPerRequest,

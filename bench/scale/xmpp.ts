@@ -44,11 +44,16 @@ export async function timed(run: () => Promise<boolean>): Promise<[number, boole
   return [performance.now() - t, ok];
 }
 
-/** `count` requests one after the other; `request(i)` makes the i-th. */
-export async function timeSeries(count: number, request: (i: number) => Promise<boolean>) {
+/** `count` requests one after the other (`pauseMs` apart, untimed); `request(i)` makes the i-th. */
+export async function timeSeries(
+  count: number,
+  request: (i: number) => Promise<boolean>,
+  pauseMs = 0,
+) {
   const samples: number[] = [];
   let failures = 0;
   for (let i = 0; i < count; i++) {
+    if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
     const [ms, ok] = await timed(() => request(i));
     samples.push(ms);
     if (!ok) failures++;
