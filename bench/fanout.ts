@@ -11,12 +11,13 @@
  * Prints a table with the three rates and the ratios Warble / limit and Warble / server pubsub,
  * and the raw numbers as JSON (stdout, or --json FILE).
  * Usage: node dist/bench/fanout.js [--server prosody|ejabberd] [--subscribers 1000] [--posts 200]
- *   [--inflight 20] [--json FILE] [--timeout 900] [--stall 20] [--prosody-nagle on|off]
+ *   [--inflight 20] [--json FILE] [--timeout S] [--stall 20] [--prosody-nagle on|off]
  *   [--phases warble,pubsub,limit] [--warble-cpu-prof DIR] [--limit-stanza notification|flat]
  * --warble-cpu-prof DIR: Warble runs under the inspector's profiler (bench/lib/profile.ts); the
  *   profile is written to DIR and summarised when Warble stops.
  * --limit-stanza flat: the route limit sends messages of the same size with only a <body>.
- * Loopback only; bounded by the counts given and by --timeout (seconds, the whole run).
+ * Loopback only; bounded by the counts given and by --timeout (seconds, the whole run; by
+ * default 600 + 3 × N × P / 1000, i.e. the three phases at no less than 1,000 notifications/s).
  */
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -54,7 +55,7 @@ const { values } = parseArgs({
     posts: { type: "string", default: "200" },
     inflight: { type: "string", default: "20" },
     json: { type: "string" },
-    timeout: { type: "string", default: "900" },
+    timeout: { type: "string" },
     stall: { type: "string", default: "20" },
     "prosody-nagle": { type: "string", default: "on" },
     phases: { type: "string", default: "warble,pubsub,limit" },
@@ -80,7 +81,8 @@ if (KIND !== "prosody" && KIND !== "ejabberd") usage("--server must be prosody o
 const N = count("subscribers", 100_000);
 const POSTS = count("posts", 100_000);
 const INFLIGHT = count("inflight", 1000);
-const TIMEOUT_S = count("timeout", 86_400);
+const TIMEOUT_S =
+  values.timeout === undefined ? 600 + Math.ceil((3 * N * POSTS) / 1000) : count("timeout", 86_400);
 const STALL_MS = count("stall", 3600) * 1000;
 const PHASES = new Set(values.phases.split(",").map((s) => s.trim()));
 for (const p of PHASES) {
