@@ -41,6 +41,30 @@ export function prosodyPid(dir: string): number | undefined {
   return undefined;
 }
 
+/** A process and its children (PostgreSQL's postmaster and backends), from /proc. */
+export function withChildren(pid: number): number[] {
+  const pids = [pid];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** CPU ms of the whole machine so far, all cores, idle and iowait left out (/proc/stat). */
+export function machineBusyMs(): number {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+  const [, ...ticks] = line.trim().split(/\s+/).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
+  return (user + nice + system + irq + softirq + steal) * 10;
+}
+
 /** The monotonic clock in µs, the clock of V8's profile timestamps. */
 export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
 

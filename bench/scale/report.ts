@@ -100,7 +100,9 @@ function rows(r: StoreResult): Row[] {
       (k) => [
         both(`component CPU / ${k}`, "ms", (s) => s.cpuMsPerRequest[k].component),
         both(`Prosody CPU / ${k}`, "ms", (s) => s.cpuMsPerRequest[k].prosody),
+        both(`PostgreSQL CPU / ${k}`, "ms", (s) => s.cpuMsPerRequest[k].database),
         both(`client CPU / ${k}`, "ms", (s) => s.cpuMsPerRequest[k].client),
+        both(`other processes during ${k}`, "cores", (s) => s.cpuMsPerRequest[k].otherCores),
       ],
     ),
   ];

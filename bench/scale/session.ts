@@ -14,7 +14,14 @@ import { repoRoot, startProsody } from "../../scripts/servers.js";
 import { connectClient, type TestClient } from "../../test/harness/client.js";
 import { spawnComponent } from "../../test/harness/component.js";
 import { asTestServer, startTestServer, type TestServer } from "../../test/harness/servers.js";
-import { cpuMs, memoryKb, monotonicUs, prosodyPid, spawnProfiled } from "./process.js";
+import {
+  cpuMs,
+  machineBusyMs,
+  memoryKb,
+  monotonicUs,
+  prosodyPid,
+  spawnProfiled,
+} from "./process.js";
 import { type PhaseProfile, summariseProfile } from "./profile.js";
 import { between, postText, type Random, seeded } from "./random.js";
 import type { BenchStore } from "./stores.js";
@@ -185,36 +192,65 @@ class Requests {
 export interface CpuShare {
   component: number;
   prosody: number;
+  /** PostgreSQL's processes (0 for SQLite, which runs inside the component). */
+  database: number;
   client: number;
+  /** Every other process of the machine, in cores busy on average over the series (noise). */
+  otherCores: number;
 }
 
-/** CPU ms so far of the component, Prosody (when found) and this process. */
-function cpuNow(pids: { component: number; prosody: number | undefined }): CpuShare {
+interface Pids {
+  component: number;
+  prosody: number | undefined;
+  database: () => number[];
+}
+
+/** CPU ms so far of each party, the machine's busy ms and the clock. */
+function cpuNow(pids: Pids) {
   const own = process.cpuUsage();
+  const sum = (list: number[]) =>
+    list.reduce((n, pid) => {
+      try {
+        return n + cpuMs(pid);
+      } catch {
+        return n;
+      }
+    }, 0);
   return {
     component: cpuMs(pids.component),
     prosody: pids.prosody === undefined ? 0 : cpuMs(pids.prosody),
+    database: sum(pids.database()),
     client: (own.user + own.system) / 1000,
+    machine: machineBusyMs(),
+    wall: performance.now(),
   };
 }
 
 /** A warm series: `warmup` untimed requests, then `count` timed, with the CPU they cost. */
 async function warmSeries(
-  pids: { component: number; prosody: number | undefined },
+  pids: Pids,
   count: number,
   warmup: number,
   request: () => Promise<boolean>,
   pauseMs = 0,
 ): Promise<{ series: Series; cpuPerRequest: CpuShare }> {
   for (let i = 0; i < warmup; i++) await request();
-  const before = cpuNow(pids);
+  const a = cpuNow(pids);
   const s = await timeSeries(count, request, pauseMs);
-  const after = cpuNow(pids);
-  const per = (k: keyof CpuShare) =>
-    Math.round((1000 * (after[k] - before[k])) / Math.max(1, count)) / 1000;
+  const b = cpuNow(pids);
+  const d = (k: "component" | "prosody" | "database" | "client") => b[k] - a[k];
+  const per = (ms: number) => Math.round((1000 * ms) / Math.max(1, count)) / 1000;
+  const ours = d("component") + d("prosody") + d("database") + d("client");
+  const others = (b.machine - a.machine - ours) / Math.max(1, b.wall - a.wall);
   return {
     series: s,
-    cpuPerRequest: { component: per("component"), prosody: per("prosody"), client: per("client") },
+    cpuPerRequest: {
+      component: per(d("component")),
+      prosody: per(d("prosody")),
+      database: per(d("database")),
+      client: per(d("client")),
+      otherCores: Math.round(Math.max(0, others) * 100) / 100,
+    },
   };
 }
 
@@ -237,7 +273,11 @@ export async function runSession(
       await component.waitForLine(/"msg":"ready"/, 60_000);
       const startupMs = performance.now() - t0;
       const pid = component.proc.pid as number;
-      const pids = { component: pid, prosody: prosodyPid(server.opts.dir) };
+      const pids = {
+        component: pid,
+        prosody: prosodyPid(server.opts.dir),
+        database: () => store.serverPids(),
+      };
       const afterStart = memoryKb(pid).rssKb;
       const first = work.itemUsers[0]?.service ?? "";
       const [itemsMs, okItems] = await timed(() => itemsPage(clients.viewer, first));

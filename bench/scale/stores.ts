@@ -5,13 +5,14 @@
  * and how it makes the next start cold (the files dropped from the OS page cache).
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, rmSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { openStore } from "../../component/src/storage/open-store.js";
 import { startPostgres, type TestPostgres } from "../../test/harness/postgres.js";
 import { tempDir } from "../../test/harness/servers.js";
+import { withChildren } from "./process.js";
 import { NODE } from "./rows.js";
 import { postgresWriter, type RowWriter, sqliteWriter } from "./writers.js";
 
@@ -34,6 +35,8 @@ export interface BenchStore {
   timelineRows(user: string, max: number): Promise<Record<string, unknown>[]>;
   /** The newest items of a service, whole rows. */
   itemRows(service: string, max: number): Promise<Record<string, unknown>[]>;
+  /** The database server's processes (PostgreSQL's postmaster and backends; none for SQLite). */
+  serverPids(): number[];
   /** Drop the store's files from the OS page cache (synced first). */
   evictCache(): void;
   dispose(): Promise<void>;
@@ -49,8 +52,10 @@ async function migrate(db: string): Promise<void> {
 function evictFiles(files: string[]): void {
   for (const f of files) {
     try {
-      execFileSync("sync", [f]);
-      execFileSync("dd", [`if=${f}`, "iflag=nocache", "count=0", "status=none"]);
+      execFileSync("sync", [f], { stdio: "ignore" });
+      execFileSync("dd", [`if=${f}`, "iflag=nocache", "count=0", "status=none"], {
+        stdio: "ignore",
+      });
     } catch {
       // a file that went away meanwhile (WAL, temp) needs no eviction
     }
@@ -113,6 +118,7 @@ async function sqliteStore(): Promise<BenchStore> {
           .prepare("SELECT * FROM items WHERE service = ? AND node = ? ORDER BY seq DESC LIMIT ?")
           .all(service, NODE, max),
       ) as Record<string, unknown>[],
+    serverPids: () => [],
     evictCache: () => evictFiles(filesUnder(dir)),
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
   };
@@ -193,6 +199,10 @@ async function postgresStore(): Promise<BenchStore> {
           NODE,
           max,
         ]),
+      serverPids: () => {
+        const pid = Number(readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+        return Number.isInteger(pid) && pid > 0 ? withChildren(pid) : [];
+      },
       evictCache: () => evictFiles(filesUnder(join(dataDir, "base"))),
       dispose: async () => {
         await pool.end();
