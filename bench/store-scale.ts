@@ -23,7 +23,13 @@ import { generate } from "./scale/generate.js";
 import { makePlan, type Plan, planSummary } from "./scale/plan.js";
 import { formatRatios, formatStore, type StoreResult } from "./scale/report.js";
 import { Jids } from "./scale/rows.js";
-import { runProfiled, runSession, startServer, type Workload } from "./scale/session.js";
+import {
+  runningComponents,
+  runProfiled,
+  runSession,
+  startServer,
+  type Workload,
+} from "./scale/session.js";
 import { type BenchStore, openBenchStore, type StoreKind } from "./scale/stores.js";
 
 const { values } = parseArgs({
@@ -74,6 +80,24 @@ function machine(): Record<string, unknown> {
     dirtyFiles: git(["status", "--porcelain", "--untracked-files=no"]).split("\n").filter(Boolean)
       .length,
   };
+}
+
+/** Servers and stores to dispose of when the run is interrupted (SIGINT, SIGTERM). */
+const holding = new Set<{ dispose(): Promise<void> }>();
+const held = <T extends { dispose(): Promise<void> }>(x: T): T => {
+  holding.add(x);
+  return x;
+};
+const release = async (x: { dispose(): Promise<void> }) => {
+  holding.delete(x);
+  await x.dispose();
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log(`${signal}: removing servers and temp dirs`);
+    for (const proc of runningComponents) proc.kill("SIGKILL");
+    void Promise.allSettled([...holding].map((x) => x.dispose())).then(() => process.exit(130));
+  });
 }
 
 /** The user (not the reader) whose subscriber count is nearest `wanted`. */
@@ -138,7 +162,7 @@ async function runStore(kind: StoreKind): Promise<StoreResult> {
   const summary = planSummary(plan);
   log(`${kind}: plan in ${(planMs / 1000).toFixed(1)} s: ${JSON.stringify(summary)}`);
   const jids = new Jids(USERS_DOMAIN, COMPONENT_DOMAIN, plan.reader);
-  const store = await openBenchStore(kind);
+  const store = held(await openBenchStore(kind));
   try {
     const writer = await store.writer();
     const times = await generate(plan, jids, writer, (l) => log(`${kind}: ${l}`));
@@ -152,7 +176,7 @@ async function runStore(kind: StoreKind): Promise<StoreResult> {
     const sessions = [];
     const profile = [];
     for (const nagleOff of [false, true]) {
-      const server = await startServer(nagleOff);
+      const server = held(await startServer(nagleOff));
       try {
         const nagle = nagleOff ? "off" : "on";
         log(`${kind}: session with Nagle ${nagle}`);
@@ -162,7 +186,7 @@ async function runStore(kind: StoreKind): Promise<StoreResult> {
           profile.push(...(await runProfiled(server, store, work, values["profile-dir"], log)));
         }
       } finally {
-        await server.dispose();
+        await release(server);
       }
     }
     const publisherIndex = pickPublisher(plan, Number(values["publisher-subscribers"]));
@@ -200,7 +224,7 @@ async function runStore(kind: StoreKind): Promise<StoreResult> {
       fidelity,
     };
   } finally {
-    await store.dispose();
+    await release(store);
   }
 }
 

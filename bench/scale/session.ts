@@ -6,6 +6,7 @@
  * item pages, timeline pages and publishes, each with the component's CPU per request.
  * A profiled variant runs the warm series under `node --cpu-prof` and summarises the profile.
  */
+import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -80,6 +81,9 @@ export interface SessionResult {
     CpuShare
   >;
 }
+
+/** Component processes running now (killed by the bench when it is interrupted). */
+export const runningComponents = new Set<ChildProcess>();
 
 const READER = "reader";
 const VIEWER = "viewer";
@@ -269,6 +273,7 @@ export async function runSession(
     const component = spawnComponent(server.componentArgs(store.db), {
       WARBLE_SECRET: server.secret,
     });
+    runningComponents.add(component.proc);
     try {
       await component.waitForLine(/"msg":"ready"/, 60_000);
       const startupMs = performance.now() - t0;
@@ -345,6 +350,7 @@ export async function runSession(
       };
     } finally {
       await component.stop();
+      runningComponents.delete(component.proc);
     }
   } finally {
     await clients.stop();
@@ -359,7 +365,8 @@ export async function runProfiled(
   keepDir: string | undefined,
   log: (line: string) => void,
 ): Promise<PhaseProfile[]> {
-  const dir = keepDir ?? mkdtempSync(join(tmpdir(), "warble-bench-profile-"));
+  // One directory per profiled run, inside keepDir when the profiles are kept.
+  const dir = mkdtempSync(join(keepDir ?? tmpdir(), "warble-bench-profile-"));
   const clients = await connectAll(server, work);
   try {
     const t0 = performance.now();
@@ -368,6 +375,7 @@ export async function runProfiled(
       { WARBLE_SECRET: server.secret },
       dir,
     );
+    runningComponents.add(component.proc);
     const phases: Array<{ phase: string; fromUs: number; toUs: number }> = [];
     try {
       await component.waitForLine(/"msg":"ready"/, 60_000);
@@ -389,6 +397,7 @@ export async function runProfiled(
       log("  profiled: series done");
     } finally {
       await component.stop();
+      runningComponents.delete(component.proc);
     }
     log("  profiled: stopped");
     const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"));
