@@ -41,7 +41,7 @@ export function writeXml(root: Element, stats?: WriteStats): string {
     else if ("close" in step) out.push("</", step.close, ">");
     else if (step.open instanceof RawXml) {
       // Well-formed already; a character XML forbids is still replaced (it cannot be markup).
-      out.push(toXmlText(step.open.raw, count));
+      out.push(step.open.clean ? step.open.raw : toXmlText(step.open.raw, count));
     } else {
       const el = step.open;
       out.push("<", el.name);

@@ -28,12 +28,21 @@ export function xml(
  */
 export class RawXml extends Element {
   readonly raw: string;
+  /** Written by writeXml already: no character to check again. */
+  readonly clean: boolean;
 
   /** `new RawXml(text)`; ltx's clone calls `new (name, attrs)`, and gets the text from attrs. */
-  constructor(text: string, attrs?: { raw?: string }) {
+  constructor(text: string, attrs?: { raw?: string; clean?: string }) {
     const raw = attrs?.raw ?? text;
-    super("#raw", { raw });
+    const clean = attrs?.clean === "1";
+    super("#raw", { raw, clean: clean ? "1" : "0" });
     this.raw = raw;
+    this.clean = clean;
+  }
+
+  /** Text writeXml wrote (its characters are known to be allowed). */
+  static written(text: string): RawXml {
+    return new RawXml(text, { raw: text, clean: "1" });
   }
 
   override write(writer: (part: string) => void): void {

@@ -371,7 +371,7 @@ function subscriberText(event: SubscriptionChanged, owner: string): string | und
  * few string joins per recipient, not a walk of the whole event tree.
  */
 function serialisedOnce(children: readonly Element[]): Element[] {
-  return [new RawXml(children.map((c) => writeXml(c)).join(""))];
+  return [RawXml.written(children.map((c) => writeXml(c)).join(""))];
 }
 
 /**

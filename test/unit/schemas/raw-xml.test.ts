@@ -25,3 +25,12 @@ describe("RawXml", () => {
     expect(stats.replaced).toBe(1);
   });
 });
+
+describe("RawXml.written", () => {
+  it("is text writeXml wrote: kept as it is, through clone too", () => {
+    const text = writeXml(xml("body", null, "a\u0001b"));
+    const raw = RawXml.written(text);
+    expect(writeXml(xml("m", null, raw))).toBe(`<m>${text}</m>`);
+    expect(writeXml(xml("m", null, clone(raw)))).toBe(`<m>${text}</m>`);
+  });
+});
