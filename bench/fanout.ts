@@ -100,10 +100,19 @@ const PASSWORD = "pw";
 let step = "starting";
 let timedOut = false;
 const cleanups: Array<() => Promise<unknown>> = [];
+const startedAt = now();
 const at = (s: string) => {
   step = s;
-  console.info(`fanout: ${s}`);
+  console.info(`fanout: [${((now() - startedAt) / 1000).toFixed(1)} s] ${s}`);
 };
+
+/** Subscribe the sink's JIDs to `service`; the seconds it took. */
+async function subscribe(sink: Sink, service: string): Promise<number> {
+  at(`subscribing ${N} sink JIDs to ${service}`);
+  const t0 = now();
+  await sink.subscribeAll(service, NODE);
+  return Math.round(now() - t0) / 1000;
+}
 
 /** Undo everything started, newest first, each step bounded; never throws. */
 async function cleanup(): Promise<void> {
@@ -222,10 +231,10 @@ async function warblePhase(ctx: { server: FanoutServer; sink: Sink; pub: TestCli
   const component = await startWarble(ctx.server);
   cleanups.push(() => component.stop());
   const service = `${PUBLISHER}@${ctx.server.componentDomain}`;
-  at(`subscribing ${N} sink JIDs to ${service}`);
-  await ctx.sink.subscribeAll(service, NODE);
+  const subscribeSeconds = await subscribe(ctx.sink, service);
   const procs = { server: ctx.server, senderPid: component.proc.pid };
   const out = await publishingPhase("warble", "Warble", "w", service, { ...ctx, procs });
+  out.result.subscribeSeconds = subscribeSeconds;
   at("stopping Warble");
   await component.stop();
   const prof = values["warble-cpu-prof"];
@@ -238,10 +247,10 @@ async function pubsubPhase(ctx: { server: FanoutServer; sink: Sink; pub: TestCli
   const label = `${KIND} pubsub`;
   at(`creating ${NODE} at ${service}`);
   await createNode(ctx.pub, service);
-  at(`subscribing ${N} sink JIDs to ${service}`);
-  await ctx.sink.subscribeAll(service, NODE);
+  const subscribeSeconds = await subscribe(ctx.sink, service);
   const procs = { server: ctx.server };
-  return (await publishingPhase("pubsub", label, "p", service, { ...ctx, procs })).result;
+  const { result } = await publishingPhase("pubsub", label, "p", service, { ...ctx, procs });
+  return { ...result, subscribeSeconds };
 }
 
 async function limitPhase(ctx: { server: FanoutServer; sink: Sink }, notification: Element) {

@@ -43,6 +43,8 @@ export interface PhaseResult {
   incompletePosts: number;
   publishErrors?: number;
   firstPublishError?: string;
+  /** How long the N subscriptions took (not the route limit's). */
+  subscribeSeconds?: number;
   /** The limit only: when the sender's socket had taken everything, from its first write. */
   writeSeconds?: number;
   cpu: CpuUse;
@@ -167,6 +169,10 @@ export function table(title: string, phases: readonly PhaseResult[], q: Ratios):
     pad("cpu srv/snd/sink/others", 22),
   ].join(" ");
   const lines = [title, head, ...phases.map(row)];
+  const subs = phases.filter((p) => p.subscribeSeconds !== undefined);
+  if (subs.length > 0) {
+    lines.push(`subscribing: ${subs.map((p) => `${p.label} ${p.subscribeSeconds} s`).join(", ")}`);
+  }
   lines.push(`Warble / route limit:   ${q.warbleToLimit ?? "-"}`);
   lines.push(`Warble / server pubsub: ${q.warbleToServerPubsub ?? "-"}`);
   lines.push("(latencies in ms, publish to the last / to the IQ result; cpu: share of one core)");
