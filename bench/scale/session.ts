@@ -379,10 +379,10 @@ export async function runProfiled(
     const phases: Array<{ phase: string; fromUs: number; toUs: number }> = [];
     try {
       await component.waitForLine(/"msg":"ready"/, 60_000);
-      log(`  profiled: ready`);
-      log(
-        `  profiled catch-up: ${JSON.stringify(await awaitCatchUp(component.waitForLine, t0, work.catchUpTimeoutMs))}`,
-      );
+      const readyUs = monotonicUs();
+      const catchUp = await awaitCatchUp(component.waitForLine, t0, work.catchUpTimeoutMs);
+      phases.push({ phase: "catch-up after start", fromUs: readyUs, toUs: monotonicUs() });
+      log(`  profiled catch-up: ${JSON.stringify(catchUp)}`);
       const seqs = await store.timelineSeqs(`${READER}@${server.usersDomain}`);
       const requests = new Requests(work, server.componentDomain, seqs, 7);
       const phase = async (name: string, count: number, run: () => Promise<boolean>) => {
