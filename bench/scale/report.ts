@@ -92,6 +92,17 @@ function rows(r: StoreResult): Row[] {
         0,
       ),
     ),
+    both("event loop max delay, catch-up", "ms", (s) => s.health.catchUp.loopDelayMaxMs),
+    both("event loop max delay, warm series", "ms", (s) =>
+      Math.max(
+        ...(["ping", "items", "timeline", "publish", "publishQuiet", "publishPaced"] as const).map(
+          (k) => s.health[k].loopDelayMaxMs,
+        ),
+      ),
+    ),
+    both("heap used max", "MB", (s) =>
+      Math.max(...Object.values(s.health).map((h) => h.heapUsedMaxMb)),
+    ),
     both("ping p50 (route baseline)", "ms", (s) => s.ping.p50),
     both("items p50 − ping p50", "ms", (s) => s.items.p50 - s.ping.p50),
     both("timeline p50 − ping p50", "ms", (s) => s.timeline.p50 - s.ping.p50),

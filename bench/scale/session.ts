@@ -76,6 +76,11 @@ export interface SessionResult {
    * CPU per request (user + system, ticks of 10 ms over the series) of the component, of
    * Prosody and of this bench process (the client's side).
    */
+  /** The component's event loop during each series and the catch-up (its health lines). */
+  health: Record<
+    "catchUp" | "ping" | "items" | "timeline" | "publish" | "publishQuiet" | "publishPaced",
+    Health
+  >;
   cpuMsPerRequest: Record<
     "ping" | "items" | "timeline" | "publish" | "publishQuiet" | "publishPaced",
     CpuShare
@@ -237,8 +242,9 @@ async function warmSeries(
   warmup: number,
   request: () => Promise<boolean>,
   pauseMs = 0,
-): Promise<{ series: Series; cpuPerRequest: CpuShare }> {
+): Promise<{ series: Series; cpuPerRequest: CpuShare; window: [number, number] }> {
   for (let i = 0; i < warmup; i++) await request();
+  const from = Date.now();
   const a = cpuNow(pids);
   const s = await timeSeries(count, request, pauseMs);
   const b = cpuNow(pids);
@@ -248,6 +254,7 @@ async function warmSeries(
   const others = (b.machine - a.machine - ours) / Math.max(1, b.wall - a.wall);
   return {
     series: s,
+    window: [from, Date.now()],
     cpuPerRequest: {
       component: per(d("component")),
       prosody: per(d("prosody")),
@@ -256,6 +263,38 @@ async function warmSeries(
       otherCores: Math.round(Math.max(0, others) * 100) / 100,
     },
   };
+}
+
+/** What the component's "health" lines (one a second) say about [from, to] (epoch ms). */
+export interface Health {
+  /** The longest the event loop was blocked. */
+  loopDelayMaxMs: number;
+  loopDelayP99MaxMs: number;
+  heapUsedMaxMb: number;
+  lines: number;
+}
+
+function healthDuring(output: string, from: number, to: number): Health {
+  const health: Health = { loopDelayMaxMs: 0, loopDelayP99MaxMs: 0, heapUsedMaxMb: 0, lines: 0 };
+  for (const line of output.split("\n")) {
+    if (!line.includes('"msg":"health"')) continue;
+    try {
+      const h = JSON.parse(line) as {
+        time: number;
+        loopDelayMs: { p99: number; max: number };
+        heapUsedMb: number;
+      };
+      // A line covers the second before it.
+      if (h.time < from || h.time > to + 1000) continue;
+      health.loopDelayMaxMs = Math.max(health.loopDelayMaxMs, h.loopDelayMs.max);
+      health.loopDelayP99MaxMs = Math.max(health.loopDelayP99MaxMs, h.loopDelayMs.p99);
+      health.heapUsedMaxMb = Math.max(health.heapUsedMaxMb, h.heapUsedMb);
+      health.lines++;
+    } catch {
+      // not a JSON line
+    }
+  }
+  return health;
 }
 
 /** Run one session against `store` on `server`; `nagle` is only the label. */
@@ -272,6 +311,7 @@ export async function runSession(
     const t0 = performance.now();
     const component = spawnComponent(server.componentArgs(store.db), {
       WARBLE_SECRET: server.secret,
+      WARBLE_HEALTH_LOG_SECONDS: "1",
     });
     runningComponents.add(component.proc);
     try {
@@ -293,6 +333,7 @@ export async function runSession(
         `  ready in ${startupMs.toFixed(0)} ms; cold items ${itemsMs.toFixed(1)} ms, timeline ${timelineMs.toFixed(1)} ms`,
       );
       const catchUp = await awaitCatchUp(component.waitForLine, t0, work.catchUpTimeoutMs);
+      const catchUpWindow: [number, number] = [Date.now() - (catchUp.ms - startupMs), Date.now()];
       log(`  catch-up: ${JSON.stringify(catchUp)}`);
       const afterCatchUp = memoryKb(pid).rssKb;
       const seqs = await store.timelineSeqs(`${READER}@${server.usersDomain}`);
@@ -322,8 +363,18 @@ export async function runSession(
         work.pauseMs,
       );
       const mem = memoryKb(pid);
+      const during = ([from, to]: [number, number]) => healthDuring(component.output(), from, to);
       return {
         nagle,
+        health: {
+          catchUp: during(catchUpWindow),
+          ping: during(pings.window),
+          items: during(items.window),
+          timeline: during(timeline.window),
+          publish: during(pubs.window),
+          publishQuiet: during(quiet.window),
+          publishPaced: during(paced.window),
+        },
         startupMs: Math.round(startupMs),
         memoryKb: { afterStart, afterCatchUp, afterMeasurements: mem.rssKb, peak: mem.peakKb },
         catchUp,
