@@ -3,7 +3,9 @@
  * run's posts, at most `inflight` awaiting their answer at any time. The same posts go to Warble
  * and to the server's own pubsub; only the phase's marker differs.
  */
-import { NS_ATOM, NS_PUBSUB } from "../../schemas/src/ns.js";
+import { buildEntry } from "../../schemas/src/atom.js";
+import { NS_PUBSUB } from "../../schemas/src/ns.js";
+import { buildPubsubRequest } from "../../schemas/src/pubsub-request-build.js";
 import { type Element, xml } from "../../schemas/src/xml.js";
 import type { TestClient } from "../../test/harness/client.js";
 import { marker } from "./sink.js";
@@ -25,13 +27,14 @@ export function postText(tag: string, post: number): string {
   return head + "lorem ipsum dolor sit amet ".repeat(5).slice(0, Math.max(0, 140 - head.length));
 }
 
+/** A publish of one post (`<entry><title type='text'>`), built by the schemas' codecs. */
 export function publishIq(service: string, text: string): Element {
-  const entry = xml("entry", { xmlns: NS_ATOM }, xml("title", { type: "text" }, text));
-  return xml(
-    "iq",
-    { type: "set", to: service },
-    xml("pubsub", { xmlns: NS_PUBSUB }, xml("publish", { node: NODE }, xml("item", {}, entry))),
-  );
+  const request = buildPubsubRequest({
+    kind: "publish",
+    node: NODE,
+    payloads: [buildEntry({ text })],
+  });
+  return xml("iq", { type: "set", to: service }, request);
 }
 
 /** Create NODE at a plain pubsub service; an existing node is fine. */

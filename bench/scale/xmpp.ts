@@ -3,9 +3,10 @@
  * with RSM, a XEP-0313 page of a home timeline, a publish, an XMPP ping; and timing helpers.
  * Each request checks its answer (a page must have its 20 entries) and forgets what it received.
  */
-import { NS_ATOM, NS_MAM, NS_PING, NS_PUBSUB, NS_RSM } from "../../schemas/src/ns.js";
-import { type Element, parseXml, xml } from "../../schemas/src/xml.js";
+import { NS_MAM, NS_PING, NS_PUBSUB, NS_RSM } from "../../schemas/src/ns.js";
+import { parseXml } from "../../schemas/src/xml.js";
 import type { TestClient } from "../../test/harness/client.js";
+import { publishIq } from "../lib/publisher.js";
 import { NODE } from "./rows.js";
 
 export const PAGE = 20;
@@ -106,19 +107,7 @@ export async function timelinePage(
 
 /** Publish one post (a title of `text`) to the client's own microblog at `service`. */
 export async function publish(client: TestClient, service: string, text: string): Promise<boolean> {
-  const iq: Element = xml(
-    "iq",
-    { type: "set", to: service },
-    xml(
-      "pubsub",
-      { xmlns: NS_PUBSUB },
-      xml(
-        "publish",
-        { node: NODE },
-        xml("item", {}, xml("entry", { xmlns: NS_ATOM }, xml("title", { type: "text" }, text))),
-      ),
-    ),
-  );
+  const iq = publishIq(service, text);
   const reply = await client.iq(iq);
   client.received.length = 0;
   return reply.attrs.type === "result";

@@ -182,7 +182,7 @@ const relay =
     adhoc(deps, ctx, "settings", { relay: on });
 
 const lineOf = (deps: ChatCommandDeps, ctx: CommandContext, e: TimelineEntry) =>
-  deps.lines.line({ ...e, payload: e.payload }, ctx.actor);
+  deps.lines.line(e, ctx.actor);
 
 const timeline: Run = async (deps, ctx, arg) => {
   const max = Math.min(arg ? Number(arg) : TIMELINE_DEFAULT, TIMELINE_MAX);

@@ -227,8 +227,9 @@ export class Notifier {
     recipient: Recipient,
     built: { children: Element[]; body: Element | undefined },
   ): Element[] {
-    const include = recipient.includeBody ?? event.includeBody;
-    return include && built.body ? [...built.children, built.body] : built.children;
+    return wantsBody(event, recipient) && built.body
+      ? [...built.children, built.body]
+      : built.children;
   }
 
   /** The event (and body) serialised once, each recipient's message varies only in to and id. */
@@ -239,8 +240,7 @@ export class Notifier {
     for (const r of event.recipients) {
       if (r.chat && line !== undefined) yield* this.chatPost(event, r.jid, line);
       else {
-        const body = (r.includeBody ?? event.includeBody) && built.body !== undefined;
-        yield this.message(event.service, r.jid, body ? withBody : without);
+        yield this.message(event.service, r.jid, wantsBody(event, r) ? withBody : without);
       }
     }
   }
@@ -364,6 +364,11 @@ function subscriberText(event: SubscriptionChanged, owner: string): string | und
     default:
       return undefined;
   }
+}
+
+/** The subscriber's own pubsub#include_body, else the node's (§6.3). */
+function wantsBody(event: ItemPublished | LastItemForSubscriber, recipient: Recipient): boolean {
+  return recipient.includeBody ?? event.includeBody;
 }
 
 /**
