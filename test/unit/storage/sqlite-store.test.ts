@@ -94,7 +94,8 @@ describe("SqliteStore on a file", () => {
   it("group commit: jobs queued together share one COMMIT; a failing one undoes only itself", async () => {
     const path = dbPath();
     const db = openDatabase(path);
-    const store = new SqliteStore(db);
+    // No time limit on a batch here: the three jobs must share one, however slow the machine.
+    const store = new SqliteStore(db, { maxBatchMs: 60_000 });
     await store.transaction((tx) => seedNode(tx));
     const other = new Database(path, { readonly: true });
     const committed: number[] = [];
@@ -124,6 +125,37 @@ describe("SqliteStore on a file", () => {
     const stored = db.prepare("SELECT item_id FROM items ORDER BY item_id").all();
     expect(stored).toEqual([{ item_id: "a" }, { item_id: "b" }, { item_id: "d" }]);
     expect(db.inTransaction).toBe(false);
+    await store.close();
+  });
+
+  it("a batch that has run maxBatchMs commits; the event loop runs before the next batch", async () => {
+    const path = dbPath();
+    const db = openDatabase(path);
+    const store = new SqliteStore(db, { maxBatchMs: 0 });
+    await store.transaction((tx) => seedNode(tx));
+    const other = new Database(path, { readonly: true });
+    const seen = () => (other.prepare("SELECT COUNT(*) AS n FROM items").get() as { n: number }).n;
+    const order: string[] = [];
+    const first = store.transaction(async (tx) => publish(tx, "a"));
+    const jobs = ["b", "c", "d"].map((id) =>
+      store.transaction(async (tx) => {
+        order.push(`${id}: ${seen()} committed`);
+        await publish(tx, id);
+      }),
+    );
+    setImmediate(() => order.push("event loop"));
+    await first;
+    await Promise.all(jobs);
+    // Each job alone in its batch (maxBatchMs 0): the one before it is committed when it runs,
+    // and the event loop had its turn before the queue was done.
+    expect(order.filter((o) => o !== "event loop")).toEqual([
+      "b: 1 committed",
+      "c: 2 committed",
+      "d: 3 committed",
+    ]);
+    expect(order.indexOf("event loop")).toBeGreaterThan(-1);
+    expect(order.indexOf("event loop")).toBeLessThan(order.length - 1);
+    other.close();
     await store.close();
   });
 });

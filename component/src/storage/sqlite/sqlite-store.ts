@@ -27,6 +27,18 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 /** The most jobs committed together. */
 const MAX_BATCH = 64;
 
+/**
+ * A batch stops taking jobs once it has run this long (ms): the jobs run on the event loop, and
+ * 64 subscribes or publishes of a large node in one go would keep every stanza waiting for a
+ * third of a second. The rest go first in the next batch, after a turn of the event loop.
+ */
+const MAX_BATCH_MS = 10;
+
+export interface SqliteStoreOptions {
+  /** See MAX_BATCH_MS. */
+  maxBatchMs?: number;
+}
+
 interface Control {
   begin: Database.Statement;
   commit: Database.Statement;
@@ -44,8 +56,14 @@ export class SqliteStore implements PubsubStore {
   private draining: Promise<void> | undefined;
   private closing = false;
 
+  private readonly maxBatchMs: number;
+
   /** `db` must be migrated (openDatabase does it); the store owns it from now on and closes it. */
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    options: SqliteStoreOptions = {},
+  ) {
+    this.maxBatchMs = options.maxBatchMs ?? MAX_BATCH_MS;
     this.q = prepareStatements(db);
     this.control = {
       begin: db.prepare("BEGIN IMMEDIATE"),
@@ -77,34 +95,49 @@ export class SqliteStore implements PubsubStore {
     if (this.db.open) this.db.close();
   }
 
-  /** Run the queued jobs, a batch at a time, until the queue is empty. */
+  /**
+   * Run the queued jobs, a batch at a time, until the queue is empty; between two batches the
+   * event loop takes its turn (stanzas are read, replies written).
+   */
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
       const outcomes = await this.runBatch(batch);
-      batch.forEach((job, i) => {
-        const outcome = outcomes[i] as Outcome;
+      // The jobs the batch had no time for go first in the next one.
+      this.queue.unshift(...batch.slice(outcomes.length));
+      outcomes.forEach((outcome, i) => {
+        const job = batch[i] as Job;
         if (outcome.ok) job.resolve(outcome.value);
         else job.reject(outcome.error);
       });
+      if (this.queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
     }
     this.draining = undefined;
   }
 
   /**
-   * The jobs in one BEGIN IMMEDIATE … COMMIT, each in its own savepoint; never throws. When the
-   * BEGIN or the COMMIT fails, every job of the batch fails with that error.
+   * Jobs from the start of `batch` in one BEGIN IMMEDIATE … COMMIT, each in its own savepoint,
+   * until maxBatchMs has passed (at least one); their outcomes, in order. Never throws: when the
+   * BEGIN or the COMMIT fails, every job that ran fails with that error.
    */
   private async runBatch(batch: readonly Job[]): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
+    const started = performance.now();
+    // The jobs that this batch's failure would fail: all of them until BEGIN has succeeded.
+    let included = batch.length;
     try {
       this.control.begin.run();
-      for (const job of batch) outcomes.push(await this.runInSavepoint(job));
+      included = 0;
+      for (const job of batch) {
+        included++;
+        outcomes.push(await this.runInSavepoint(job));
+        if (performance.now() - started >= this.maxBatchMs) break;
+      }
       this.control.commit.run();
       return outcomes;
     } catch (error) {
       this.rollbackQuietly();
-      return batch.map(() => ({ ok: false, error }));
+      return batch.slice(0, included).map(() => ({ ok: false, error }));
     }
   }
 
