@@ -26,6 +26,7 @@ import type { Element } from "../schemas/src/xml.js";
 import { connectClient, type TestClient } from "../test/harness/client.js";
 import { type ComponentProcess, spawnComponent } from "../test/harness/component.js";
 import { type ServerKind, tempDir } from "../test/harness/servers.js";
+import { healthDuring } from "./lib/health.js";
 import { profilerOptions, summarise } from "./lib/profile.js";
 import { createNode, NODE, postText, publishPosts } from "./lib/publisher.js";
 import {
@@ -214,7 +215,11 @@ async function startWarble(server: FanoutServer): Promise<ComponentProcess> {
       },
     }),
   );
-  const env: Record<string, string> = { WARBLE_SECRET: server.secret };
+  // A health line a second: the event loop's delay and the memory during the fan-out.
+  const env: Record<string, string> = {
+    WARBLE_SECRET: server.secret,
+    WARBLE_HEALTH_LOG_SECONDS: "1",
+  };
   const prof = values["warble-cpu-prof"];
   if (prof) env.NODE_OPTIONS = profilerOptions(prof, dir);
   const component = spawnComponent(
@@ -233,8 +238,10 @@ async function warblePhase(ctx: { server: FanoutServer; sink: Sink; pub: TestCli
   const service = `${PUBLISHER}@${ctx.server.componentDomain}`;
   const subscribeSeconds = await subscribe(ctx.sink, service);
   const procs = { server: ctx.server, senderPid: component.proc.pid };
+  const from = now();
   const out = await publishingPhase("warble", "Warble", "w", service, { ...ctx, procs });
   out.result.subscribeSeconds = subscribeSeconds;
+  out.result.health = healthDuring(component.output(), from, now());
   at("stopping Warble");
   await component.stop();
   const prof = values["warble-cpu-prof"];

@@ -2,8 +2,10 @@
  * The fan-out bench's results: one phase's figures from what the sink counted and the publisher
  * timed, the table printed at the end, and the ratios the issue's targets are stated in.
  */
+
 import { execFileSync } from "node:child_process";
 import { cpus } from "node:os";
+import type { Health } from "./health.js";
 import type { PublishRun } from "./publisher.js";
 import type { SinkCounts } from "./sink.js";
 import { type Percentiles, percentiles } from "./stats.js";
@@ -52,6 +54,8 @@ export interface PhaseResult {
   perPostLastMs?: Array<number | null>;
   /** Per post, publish → first notification in ms (null: none arrived). */
   perPostFirstMs?: Array<number | null>;
+  /** Warble only: its event loop and memory during the phase (its health lines). */
+  health?: Health;
 }
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
@@ -172,6 +176,14 @@ export function table(title: string, phases: readonly PhaseResult[], q: Ratios):
   const subs = phases.filter((p) => p.subscribeSeconds !== undefined);
   if (subs.length > 0) {
     lines.push(`subscribing: ${subs.map((p) => `${p.label} ${p.subscribeSeconds} s`).join(", ")}`);
+  }
+  for (const p of phases) {
+    const h = p.health;
+    if (!h?.lines) continue;
+    lines.push(
+      `${p.label} health: event loop delay max ${h.loopDelayMaxMs} ms (p99 up to ` +
+        `${h.loopDelayP99MaxMs} ms), heap up to ${h.heapUsedMaxMb} MB, RSS up to ${h.rssMaxMb} MB`,
+    );
   }
   lines.push(`Warble / route limit:   ${q.warbleToLimit ?? "-"}`);
   lines.push(`Warble / server pubsub: ${q.warbleToServerPubsub ?? "-"}`);

@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { buildWarbleInfoForm } from "../../schemas/src/microblog-disco.js";
-import { NS_MICROBLOG } from "../../schemas/src/ns.js";
-import type { Element } from "../../schemas/src/xml.js";
+import { NS_MICROBLOG, NS_PING } from "../../schemas/src/ns.js";
+import { type Element, xml } from "../../schemas/src/xml.js";
 import type { Config } from "./config.js";
 import { domainOf } from "./domain/jid.js";
 import type { PubsubStore } from "./domain/ports.js";
@@ -23,7 +23,8 @@ import { Addresses } from "./protocol/addresses.js";
 import { ComponentConnection } from "./protocol/component-connection.js";
 import { registerDiscovery } from "./protocol/discovery.js";
 import { type BusEvent, EventBus } from "./protocol/event-bus.js";
-import { Notifier } from "./protocol/notifier.js";
+import { Intake } from "./protocol/intake.js";
+import { type FlowControl, Notifier } from "./protocol/notifier.js";
 import { PostLines } from "./protocol/post-lines.js";
 import { pubsubDisco } from "./protocol/pubsub/pubsub-disco.js";
 import { registerPubsub } from "./protocol/pubsub/register-pubsub.js";
@@ -40,6 +41,9 @@ const FOLLOW_RETRY_MS = 5 * 60_000;
 
 /** How often pending follow requests are checked for expiry (at most). */
 const EXPIRY_SWEEP_MS = 60_000;
+
+/** How long a fan-out waits for the server to answer a barrier before it goes on anyway. */
+const BARRIER_MS = 10_000;
 
 /** Config limits → the domain's AbuseLimits (only those set; the rest keep the defaults). */
 function domainLimits(limits: Config["limits"]) {
@@ -181,6 +185,7 @@ export class App {
   readonly bus: EventBus;
   readonly notifier: Notifier;
   readonly caller: IqCaller;
+  readonly intake: Intake;
   readonly timeline: TimelineService;
   readonly delivery: Delivery;
   readonly follows: FollowClient;
@@ -212,9 +217,22 @@ export class App {
     const lines = new PostLines(addresses, (ref, id, reader) =>
       timeline.visiblePost(ref, id, reader),
     );
-    this.notifier = new Notifier(this.delivery, addresses, log, lines);
-    this.bus.subscribe((events) => this.notifier.notify(events));
     this.caller = new IqCaller({ send });
+    this.notifier = new Notifier(
+      this.delivery,
+      addresses,
+      log,
+      lines,
+      this.flowControl(),
+      (ref, after) => service.moreRecipients(ref, after),
+    );
+    this.bus.subscribe((events) => this.notifier.notify(events));
+    this.intake = new Intake({
+      handle: (el) => this.handle(el),
+      crowded: () => this.notifier.crowded,
+      room: () => this.notifier.room(),
+      send,
+    });
     this.router.onResponses(this.caller);
     this.router.onErrors((el) => this.track(this.delivery.onBounce(el)));
     this.follows = this.createFollowClient(addresses, publish);
@@ -301,17 +319,39 @@ export class App {
     this.track(job().then(({ events }) => this.bus.publish(events)));
   }
 
-  /** Every stanza: route it, send what it produced, then hand its events to the bus. */
+  /**
+   * The notifier's barrier: an XMPP ping to the server's host (its answer, even an error, comes
+   * after the server has read everything Warble sent before it).
+   */
+  private flowControl(): FlowControl {
+    const { config, connection } = this;
+    const host = config.usersDomains[0] ?? config.domain;
+    return {
+      barrier: () =>
+        connection.online
+          ? this.caller
+              .request("get", config.domain, host, xml("ping", { xmlns: NS_PING }), BARRIER_MS)
+              .then(
+                () => {},
+                () => {},
+              )
+          : Promise.resolve(),
+    };
+  }
+
+  /** Every stanza: through the intake (it may wait while a fan-out is behind), then handled. */
   private onStanza(el: Element): void {
     if (!this.accepting) return;
     this.sawDomainOf(el);
+    this.track(this.intake.take(el));
+  }
+
+  /** Route a stanza, send what it produced, then hand its events to the bus. */
+  private async handle(el: Element): Promise<void> {
     const log = this.log.child({ from: el.attrs.from, to: el.attrs.to, id: el.attrs.id });
-    this.track(
-      this.router.route(el, log).then(({ replies, events }) => {
-        for (const reply of replies) this.connection.send(reply);
-        this.bus.publish(events);
-      }),
-    );
+    const { replies, events } = await this.router.route(el, log);
+    for (const reply of replies) this.connection.send(reply);
+    this.bus.publish(events);
   }
 
   /** Any stanza but a bounce shows its domain is reachable: retries and catch-up there start. */
@@ -346,6 +386,7 @@ export class App {
     clearInterval(this.requests);
     this.delivery.stop();
     this.caller.cancelAll("the component is stopping");
+    await this.intake.stop();
     await Promise.allSettled([...this.inFlight]);
     await this.delivery.idle();
     // A server that stops reading must not hold the shutdown forever.

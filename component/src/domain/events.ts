@@ -4,7 +4,7 @@
  * protocol layer turns events into stanzas; fan-out lives there, in one place.
  */
 import type { TimelineEntry } from "./timeline-types.js";
-import type { Item, NodeConfig, NodeRef, SubscriptionState } from "./types.js";
+import type { Item, NodeConfig, NodeRef, SubscriptionCursor, SubscriptionState } from "./types.js";
 
 /**
  * A subscription that gets a notification (state "subscribed", not banned, pubsub#deliver on).
@@ -23,7 +23,13 @@ export interface Recipient {
 export interface ItemPublished extends NodeRef {
   type: "item-published";
   item: Item;
+  /** The first page of recipients (at most FANOUT_PAGE). */
   recipients: Recipient[];
+  /**
+   * Where the next page starts, when there may be more: the fan-out reads it when it gets there
+   * (PubsubService.moreRecipients), after the commit.
+   */
+  more?: SubscriptionCursor;
   /** Whether notifications carry the payload (pubsub#deliver_payloads). */
   deliverPayloads: boolean;
   /** Whether notifications carry a readable <body> (the node's pubsub#include_body). */

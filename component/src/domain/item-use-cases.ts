@@ -9,6 +9,7 @@ import {
   check,
   type NodeView,
   recipientsOf,
+  recipientsPage,
   requireNode,
   verdictFor,
   viewNode,
@@ -117,12 +118,14 @@ export async function publishItem(
   }
   const item = await storeItem(ctx, node, actor, req);
   if (node.node === MICROBLOG_NODE) await recordOwnPost(ctx, node.owner, node, item);
+  const { recipients, next } = await recipientsPage(ctx, node);
   events.push({
     type: "item-published",
     service: node.service,
     node: node.node,
     item,
-    recipients: await recipientsOf(ctx, node),
+    recipients,
+    ...(next ? { more: next } : {}),
     deliverPayloads: node.config.deliverPayloads,
     includeBody: node.config.includeBody,
   });

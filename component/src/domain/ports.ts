@@ -34,6 +34,7 @@ import type {
   NodeRecord,
   NodeRef,
   Subscription,
+  SubscriptionCursor,
 } from "./types.js";
 
 export interface NodeStore {
@@ -93,6 +94,16 @@ export interface SubscriptionStore {
   deleteSubscription(ref: NodeRef, jid: string): Promise<boolean>;
   /** A node's subscriptions, optionally of one state, oldest first. */
   listNodeSubscriptions(ref: NodeRef, state?: Subscription["state"]): Promise<Subscription[]>;
+  /**
+   * A page of a node's subscriptions in `state`, oldest first (created, then JID), after
+   * `after` when given: at most `limit`. A fan-out reads a large node a page at a time.
+   */
+  pageNodeSubscriptions(
+    ref: NodeRef,
+    state: Subscription["state"],
+    after: SubscriptionCursor | undefined,
+    limit: number,
+  ): Promise<Subscription[]>;
   /**
    * Subscriptions at `service` (any node, or `node` only) whose JID's bare part, in lower case,
    * is `bareJid` (given in lower case).

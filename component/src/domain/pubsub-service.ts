@@ -7,7 +7,7 @@
  */
 import { type AbuseLimits, DEFAULT_LIMITS, type ServicePolicy } from "./capabilities.js";
 import { PubsubError, REFUSAL_REASONS, type RefusalReason } from "./errors.js";
-import type { Outcome } from "./events.js";
+import type { Outcome, Recipient } from "./events.js";
 import { createItemIdGenerator, type ItemIdGenerator } from "./item-id.js";
 import {
   discoverNode,
@@ -35,7 +35,7 @@ import {
   setNodeSubscriptions,
 } from "./owner-use-cases.js";
 import type { PubsubStore } from "./ports.js";
-import type { CoreContext, CoreDeps } from "./service-context.js";
+import { type CoreContext, type CoreDeps, recipientsPage, viewNode } from "./service-context.js";
 import type { SubscriptionOptions } from "./subscription-options.js";
 import {
   approveSubscription,
@@ -65,6 +65,7 @@ import {
   type NodeRecord,
   type NodeRef,
   type Subscription,
+  type SubscriptionCursor,
 } from "./types.js";
 
 export interface PubsubServiceOptions {
@@ -352,6 +353,20 @@ export class PubsubService {
   /** All named counters ("refused:<reason>", …). */
   getCounters(): Promise<Record<string, number>> {
     return this.store.transaction((tx) => tx.getCounters());
+  }
+
+  /**
+   * The next page of a publish's recipients (ItemPublished.more), read now: who is subscribed
+   * and allowed when the fan-out gets there. None when the node is gone.
+   */
+  moreRecipients(
+    ref: NodeRef,
+    after: SubscriptionCursor,
+  ): Promise<{ recipients: Recipient[]; next?: SubscriptionCursor }> {
+    return this.store.transaction(async (tx) => {
+      const ctx = { ...this.deps, tx };
+      return recipientsPage(ctx, await viewNode(ctx, ref), after);
+    });
   }
 
   /** Add to a named counter, e.g. "dropped:unfollowed-event" (protocol-layer statistics). */

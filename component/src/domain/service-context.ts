@@ -24,6 +24,7 @@ import type {
   NodeRecord,
   NodeRef,
   Subscription,
+  SubscriptionCursor,
   SubscriptionState,
 } from "./types.js";
 
@@ -201,6 +202,41 @@ export async function recipientsOf(
         (s) => s.state === "subscribed" || s.state === "pending",
       )
     : await ctx.tx.listNodeSubscriptions(node, "subscribed");
+  return toRecipients(ctx, node, subs, lookup, deleting);
+}
+
+/** Subscriptions in one page of a fan-out (FANOUT_PAGE): a large node is not read at once. */
+export const FANOUT_PAGE = 1000;
+
+/**
+ * One page of a node's recipients of a publish (as recipientsOf "notify"), after `after`; `next`
+ * when there may be more. The fan-out reads the next page when it gets to it, so a node of any
+ * size costs a page of memory and a page of work at a time; a subscription that ended meanwhile
+ * gets nothing more.
+ */
+export async function recipientsPage(
+  ctx: CoreContext,
+  node: NodeView,
+  after?: SubscriptionCursor,
+  limit = FANOUT_PAGE,
+): Promise<{ recipients: Recipient[]; next?: SubscriptionCursor }> {
+  if (!node.exists) return { recipients: [] };
+  const lookup = await affiliationLookup(ctx, node);
+  const subs = await ctx.tx.pageNodeSubscriptions(node, "subscribed", after, limit);
+  const last = subs.at(-1);
+  const recipients = toRecipients(ctx, node, subs, lookup, false);
+  return subs.length === limit && last
+    ? { recipients, next: { createdAt: last.createdAt, jid: last.jid } }
+    : { recipients };
+}
+
+function toRecipients(
+  ctx: CoreContext,
+  node: NodeView,
+  subs: readonly Subscription[],
+  lookup: Awaited<ReturnType<typeof affiliationLookup>>,
+  deleting: boolean,
+): Recipient[] {
   return subs
     .filter((s) => {
       const standing = resolveStanding(s.jid, node.owner, ctx.policy, lookup);

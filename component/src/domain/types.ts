@@ -127,6 +127,12 @@ export interface Subscription extends NodeRef {
   options?: Record<string, string>;
 }
 
+/** Where a page of a node's subscriptions ends (they are ordered by creation, then JID). */
+export interface SubscriptionCursor {
+  createdAt: number;
+  jid: string;
+}
+
 /**
  * An affiliation entry. `entity` is a bare JID ("eve@rogue.example") or a whole domain
  * ("rogue.example"): a domain entry applies to every JID of that domain; a JID entry wins over

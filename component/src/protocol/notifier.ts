@@ -26,8 +26,10 @@ import type {
   LastItemForSubscriber,
   NodeDeleted,
   NodePurged,
+  NodeRef,
   Recipient,
   SubscriptionChanged,
+  SubscriptionCursor,
   SubscriptionRequested,
 } from "../domain/index.js";
 import type { Addresses } from "./addresses.js";
@@ -46,18 +48,72 @@ export interface StanzaSink {
 /** Stanzas sent before waiting for the connection to drain. */
 const CHUNK = 100;
 
+/**
+ * Flow control through the server. A component has no stream management: what it writes piles
+ * up in the socket's buffers and the server's, and a reply written behind a fan-out of 10,000
+ * waits until the server has read all of them. So every `every` stanzas the notifier asks for a
+ * barrier (a round trip through the server: its answer means the server has read what was sent
+ * before it) and keeps at most `window` unanswered. What the server has not read yet stays under
+ * every × window notifications; the rest waits here, where a reply can overtake it.
+ */
+export interface FlowControl {
+  /** Resolves once the server has read what was sent before it (or gave up); never rejects. */
+  barrier(): Promise<void>;
+  /** Stanzas between two barriers (default 50). */
+  every?: number;
+  /** Barriers unanswered at once (default 2). */
+  window?: number;
+}
+
+/** The next page of a publish's recipients (PubsubService.moreRecipients). */
+export type RecipientPages = (
+  ref: NodeRef,
+  after: SubscriptionCursor,
+) => Promise<{ recipients: Recipient[]; next?: SubscriptionCursor }>;
+
+/**
+ * Stanzas waiting to be sent beyond which the notifier is crowded: new requests wait (the app's
+ * gate) until it is back under BACKLOG_LOW. Memory then stays bounded whatever the fan-out.
+ */
+export const BACKLOG_HIGH = 20_000;
+export const BACKLOG_LOW = 10_000;
+
 export class Notifier {
   private queue: Promise<void> = Promise.resolve();
   private readonly idPrefix = randomBytes(4).toString("hex");
   private counter = 0;
   private readonly random = new RandomTokens();
+  /** Stanzas of queued events not sent yet (an estimate: one per recipient). */
+  private waiting = 0;
+  private readonly roomWaiters: Array<() => void> = [];
+  /** Barriers asked and not answered yet, oldest first. */
+  private readonly barriers: Promise<void>[] = [];
+  private sinceBarrier = 0;
 
   constructor(
     private readonly sink: StanzaSink,
     private readonly addresses: Addresses,
     private readonly log: Logger,
     private readonly lines = new PostLines(addresses),
+    private readonly flow?: FlowControl,
+    private readonly pages?: RecipientPages,
   ) {}
+
+  /** Stanzas queued and not sent yet. */
+  get backlog(): number {
+    return this.waiting;
+  }
+
+  /** Whether so much waits to be sent that new work should wait (see room()). */
+  get crowded(): boolean {
+    return this.waiting > BACKLOG_HIGH;
+  }
+
+  /** Resolves when the backlog is under BACKLOG_LOW (at once when it is). */
+  room(): Promise<void> {
+    if (this.waiting <= BACKLOG_LOW) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
 
   /**
    * Deliver the events of committed use cases, after those queued before them. The order of a
@@ -67,10 +123,24 @@ export class Notifier {
    */
   notify(events: readonly BusEvent[]): void {
     if (events.length === 0) return;
+    const estimate = { left: events.reduce((n, e) => n + stanzaEstimate(e), 0) };
+    this.waiting += estimate.left;
     this.queue = this.queue
       .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-      .then(() => this.deliver(events))
-      .catch((err: unknown) => this.log.error({ err }, "notification fan-out failed"));
+      .then(() => this.deliver(events, estimate))
+      .catch((err: unknown) => this.log.error({ err }, "notification fan-out failed"))
+      .finally(() => this.sent(estimate, estimate.left));
+  }
+
+  /** `n` stanzas of a batch whose estimate is `estimate` went out (or will never). */
+  private sent(estimate: { left: number }, n: number): void {
+    const k = Math.min(n, estimate.left);
+    if (k <= 0) return;
+    estimate.left -= k;
+    this.waiting -= k;
+    if (this.waiting <= BACKLOG_LOW && this.roomWaiters.length > 0) {
+      for (const wake of this.roomWaiters.splice(0)) wake();
+    }
   }
 
   /** Resolves when every notification queued so far has been handed to the connection. */
@@ -78,16 +148,59 @@ export class Notifier {
     return this.queue;
   }
 
-  private async deliver(events: readonly BusEvent[]): Promise<void> {
-    let sent = 0;
+  private async deliver(events: readonly BusEvent[], estimate: { left: number }): Promise<void> {
+    const count = { sent: 0 };
     for (const event of events) {
-      const line = await this.chatLineFor(event);
-      for (const stanza of this.stanzasFor(event, line)) {
-        const queued = this.sink.send(stanza);
-        sent++;
-        if (!queued || sent % CHUNK === 0) await this.sink.drained();
+      if (event.type !== "item-published") {
+        await this.send(this.stanzasFor(event, await this.chatLineFor(event)), estimate, count);
+        continue;
+      }
+      // A publish to a large node comes a page of recipients at a time.
+      let line: string | undefined;
+      for (let page: ItemPublished | undefined = event; page; ) {
+        line ??= await this.chatLineFor(page);
+        await this.send(this.stanzasFor(page, line), estimate, count);
+        page = await this.nextPage(page);
+        if (page) {
+          estimate.left += page.recipients.length;
+          this.waiting += page.recipients.length;
+        }
       }
     }
+  }
+
+  private async send(
+    stanzas: Iterable<Element>,
+    estimate: { left: number },
+    count: { sent: number },
+  ): Promise<void> {
+    for (const stanza of stanzas) {
+      const queued = this.sink.send(stanza);
+      count.sent++;
+      this.sent(estimate, 1);
+      if (!queued || count.sent % CHUNK === 0) await this.sink.drained();
+      await this.paced();
+    }
+  }
+
+  /** The publish with its next page of recipients, if it has more. */
+  private async nextPage(page: ItemPublished): Promise<ItemPublished | undefined> {
+    if (!page.more || !this.pages) return undefined;
+    const { more: _, ...rest } = page;
+    const { recipients, next } = await this.pages(page, page.more);
+    if (recipients.length === 0 && !next) return undefined;
+    return next ? { ...rest, recipients, more: next } : { ...rest, recipients };
+  }
+
+  /** One stanza more went out: ask a barrier every `every`, wait while `window` are unanswered. */
+  private async paced(): Promise<void> {
+    const flow = this.flow;
+    if (!flow) return;
+    this.sinceBarrier += 1;
+    if (this.sinceBarrier < (flow.every ?? 50)) return;
+    this.sinceBarrier = 0;
+    this.barriers.push(flow.barrier());
+    while (this.barriers.length > (flow.window ?? 2)) await this.barriers.shift();
   }
 
   /**
@@ -364,6 +477,11 @@ function subscriberText(event: SubscriptionChanged, owner: string): string | und
     default:
       return undefined;
   }
+}
+
+/** About how many stanzas an event becomes (one per recipient). */
+function stanzaEstimate(event: BusEvent): number {
+  return "recipients" in event ? event.recipients.length : 1;
 }
 
 /** The subscriber's own pubsub#include_body, else the node's (§6.3). */

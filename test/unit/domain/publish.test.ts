@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { PubsubService } from "../../../component/src/domain/pubsub-service.js";
+import { FANOUT_PAGE } from "../../../component/src/domain/service-context.js";
 import { MemoryStore } from "../../../component/src/storage/memory/memory-store.js";
 import {
   ALICE,
@@ -15,6 +16,7 @@ import {
   ofType,
   ownerOf,
   read,
+  USERS,
   withPosts,
 } from "./fixture.js";
 
@@ -119,6 +121,48 @@ describe("publishItem", () => {
     const published = ofType(out.events, "item-published")[0];
     expect(published?.recipients.map((r) => r.jid)).toEqual([BOB, `${CAROL}/desk`]);
     expect(published).toMatchObject({ deliverPayloads: true, includeBody: true });
+  });
+
+  it("gives a large node's recipients a page at a time, read when the fan-out gets there", async () => {
+    const h = await withPosts(["a"]);
+    const total = FANOUT_PAGE * 2 + 5;
+    const jid = (i: number) => `r${String(i).padStart(5, "0")}@${USERS}`;
+    // Straight into the store: as many subscriptions through the use case would take seconds.
+    await h.store.transaction(async (tx) => {
+      for (let i = 0; i < total; i++) {
+        const at = h.clock.now + i;
+        await tx.putSubscription({
+          ...NODE,
+          jid: jid(i),
+          subid: `s${i}`,
+          state: "subscribed",
+          createdAt: at,
+        });
+      }
+    });
+    const out = await h.service.publishItem(ALICE, NODE, { id: "b", payload: "<e/>" });
+    const first = ofType(out.events, "item-published")[0];
+    expect(first?.recipients).toHaveLength(FANOUT_PAGE);
+    expect(first?.more).toBeDefined();
+    // Meanwhile one of the later ones leaves: the page read after it does not name it.
+    await h.service.unsubscribe(jid(FANOUT_PAGE + 3), NODE, { jid: jid(FANOUT_PAGE + 3) });
+    const seen = [...(first?.recipients ?? [])].map((r) => r.jid);
+    let cursor = first?.more;
+    let pages = 1;
+    while (cursor) {
+      const page = await h.service.moreRecipients(NODE, cursor);
+      seen.push(...page.recipients.map((r) => r.jid));
+      cursor = page.next;
+      pages++;
+    }
+    expect(pages).toBe(3);
+    const expected = Array.from({ length: total }, (_, i) => jid(i)).filter(
+      (j) => j !== jid(FANOUT_PAGE + 3),
+    );
+    expect(seen).toEqual(expected);
+    // A node deleted meanwhile has nobody left to notify.
+    await h.service.deleteNode(ALICE, NODE);
+    expect((await h.service.moreRecipients(NODE, first?.more ?? cursor!)).recipients).toEqual([]);
   });
 });
 

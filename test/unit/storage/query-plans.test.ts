@@ -18,6 +18,8 @@ const HOT = [
   "getSub",
   "listSubs",
   "listSubsInState",
+  "pageSubsInState",
+  "pageSubsInStateAfter",
   "countPending",
   "listSubsOf",
   "listSubsOfAtNode",

@@ -365,6 +365,29 @@ function describeSubscriptions(run: Run): void {
       expect(await jids()).toEqual(["bob@example", "carol@example", "dave@example"]);
       expect(await jids("pending")).toEqual(["carol@example"]);
     });
+    it("pages a node's subscriptions in one state, oldest first, after a cursor", async () => {
+      await run(async (tx) => {
+        await tx.putSubscription(sub("e@example", "subscribed", 9));
+        await tx.putSubscription(sub("carol@example", "pending", 7));
+        await tx.putSubscription(sub("b@example", "subscribed", 7));
+        await tx.putSubscription(sub("a@example", "subscribed", 7));
+        await tx.putSubscription(sub("z@example", "subscribed", 6));
+      });
+      const page = (after: { createdAt: number; jid: string } | undefined, limit: number) =>
+        run(async (tx) =>
+          (await tx.pageNodeSubscriptions(REF, "subscribed", after, limit)).map(
+            (s) => `${s.createdAt} ${s.jid}`,
+          ),
+        );
+      expect(await page(undefined, 2)).toEqual(["6 z@example", "7 a@example"]);
+      // Same creation time: the JID orders them; the cursor is exclusive.
+      expect(await page({ createdAt: 7, jid: "a@example" }, 2)).toEqual([
+        "7 b@example",
+        "9 e@example",
+      ]);
+      expect(await page({ createdAt: 9, jid: "e@example" }, 2)).toEqual([]);
+      expect(await page(undefined, 10)).toHaveLength(4);
+    });
     it("finds the subscriptions of a bare JID, full JIDs included, not look-alikes", async () => {
       await run(async (tx) => {
         await seedNode(tx, OTHER);

@@ -18,6 +18,7 @@ import type {
   NodeRecord,
   NodeRef,
   Subscription,
+  SubscriptionCursor,
 } from "../../domain/types.js";
 import { newestWithin, pageNewestFirst } from "../paging.js";
 import { emptyTimelineState, MemoryTimelineTx, type TimelineState } from "./timeline-memory.js";
@@ -210,6 +211,18 @@ export class MemoryTx extends MemoryTimelineTx implements PubsubTx {
     state?: Subscription["state"],
   ): Promise<Subscription[]> {
     return this.nodeSubscriptions(ref, state).map(clone);
+  }
+  async pageNodeSubscriptions(
+    ref: NodeRef,
+    state: Subscription["state"],
+    after: SubscriptionCursor | undefined,
+    limit: number,
+  ): Promise<Subscription[]> {
+    const later = (s: Subscription) =>
+      !after ||
+      s.createdAt > after.createdAt ||
+      (s.createdAt === after.createdAt && s.jid > after.jid);
+    return this.nodeSubscriptions(ref, state).filter(later).slice(0, limit).map(clone);
   }
   private nodeSubscriptions(ref: NodeRef, state?: Subscription["state"]): Subscription[] {
     return [...(this.s.subs.get(key(ref))?.values() ?? [])]

@@ -18,6 +18,7 @@ import type {
   NodeRecord,
   NodeRef,
   Subscription,
+  SubscriptionCursor,
 } from "../../domain/types.js";
 import * as Rows from "../rows.js";
 import { type Count, type ItemRow, toItem } from "../rows.js";
@@ -229,6 +230,25 @@ export class PostgresTx extends PostgresTimelineTx implements PubsubTx {
     const rows = state
       ? await this.rows<SubRow>("listSubsInState", [ref.service, ref.node, state])
       : await this.rows<SubRow>("listSubs", [ref.service, ref.node]);
+    return rows.map(toSub);
+  }
+  async pageNodeSubscriptions(
+    ref: NodeRef,
+    state: Subscription["state"],
+    after: SubscriptionCursor | undefined,
+    limit: number,
+  ): Promise<Subscription[]> {
+    const { service, node } = ref;
+    const rows = after
+      ? await this.rows<SubRow>("pageSubsInStateAfter", [
+          service,
+          node,
+          state,
+          after.createdAt,
+          after.jid,
+          limit,
+        ])
+      : await this.rows<SubRow>("pageSubsInState", [service, node, state, limit]);
     return rows.map(toSub);
   }
   async listSubscriptionsOf(service: string, bare: string, node?: string): Promise<Subscription[]> {

@@ -94,6 +94,8 @@ export const SQL = {
   deleteSub: `DELETE FROM subscriptions WHERE ${AT_NODE} AND jid = $3`,
   listSubs: `SELECT ${SUB_COLS} FROM subscriptions WHERE ${AT_NODE} ORDER BY created, jid`,
   listSubsInState: `SELECT ${SUB_COLS} FROM subscriptions WHERE ${AT_NODE} AND state = $3 ORDER BY created, jid`,
+  pageSubsInState: `SELECT ${SUB_COLS} FROM subscriptions WHERE ${AT_NODE} AND state = $3 ORDER BY created, jid LIMIT $4`,
+  pageSubsInStateAfter: `SELECT ${SUB_COLS} FROM subscriptions WHERE ${AT_NODE} AND state = $3 AND (created, jid) > ($4, $5) ORDER BY created, jid LIMIT $6`,
   listSubsOf: `SELECT ${SUB_COLS} FROM subscriptions WHERE service = $1 AND bare_jid = $2 ORDER BY node, created, jid`,
   listSubsOfAtNode: `SELECT ${SUB_COLS} FROM subscriptions WHERE service = $1 AND bare_jid = $2 AND node = $3 ORDER BY created, jid`,
   countPending: `SELECT COUNT(*) AS n FROM subscriptions WHERE ${AT_NODE} AND state = 'pending'`,

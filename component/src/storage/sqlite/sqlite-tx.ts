@@ -19,6 +19,7 @@ import type {
   NodeRecord,
   NodeRef,
   Subscription,
+  SubscriptionCursor,
 } from "../../domain/types.js";
 import * as Rows from "../rows.js";
 import { type Count, type ItemRow, toItem } from "../rows.js";
@@ -223,6 +224,24 @@ export class SqliteTx extends SqliteTimelineTx implements PubsubTx {
     const rows = state
       ? this.q.listSubsInState.all(ref.service, ref.node, state)
       : this.q.listSubs.all(ref.service, ref.node);
+    return (rows as SubRow[]).map(toSub);
+  }
+  async pageNodeSubscriptions(
+    ref: NodeRef,
+    state: Subscription["state"],
+    after: SubscriptionCursor | undefined,
+    limit: number,
+  ): Promise<Subscription[]> {
+    const rows = after
+      ? this.q.pageSubsInStateAfter.all(
+          ref.service,
+          ref.node,
+          state,
+          after.createdAt,
+          after.jid,
+          limit,
+        )
+      : this.q.pageSubsInState.all(ref.service, ref.node, state, limit);
     return (rows as SubRow[]).map(toSub);
   }
   async listSubscriptionsOf(service: string, bare: string, node?: string): Promise<Subscription[]> {

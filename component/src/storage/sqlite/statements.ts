@@ -43,6 +43,8 @@ const SQL = {
   deleteSub: `DELETE FROM subscriptions WHERE ${AT_NODE} AND jid = ?`,
   listSubs: `SELECT ${SUB_COLS} FROM subscriptions WHERE ${AT_NODE} ORDER BY created, jid`,
   listSubsInState: `SELECT ${SUB_COLS} FROM subscriptions WHERE ${AT_NODE} AND state = ? ORDER BY created, jid`,
+  pageSubsInState: `SELECT ${SUB_COLS} FROM subscriptions WHERE ${AT_NODE} AND state = ? ORDER BY created, jid LIMIT ?`,
+  pageSubsInStateAfter: `SELECT ${SUB_COLS} FROM subscriptions WHERE ${AT_NODE} AND state = ? AND (created, jid) > (?, ?) ORDER BY created, jid LIMIT ?`,
   listSubsOf: `SELECT ${SUB_COLS} FROM subscriptions WHERE service = ? AND bare_jid = ? ORDER BY node, created, jid`,
   listSubsOfAtNode: `SELECT ${SUB_COLS} FROM subscriptions WHERE service = ? AND bare_jid = ? AND node = ? ORDER BY created, jid`,
   countPending: `SELECT COUNT(*) AS n FROM subscriptions WHERE ${AT_NODE} AND state = 'pending'`,
