@@ -5,7 +5,7 @@
  * stuck behind it: the barriers keep the notifications the server has not read to a hundred, so
  * an items request asked when the first notification arrives is answered long before the last.
  */
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NODE, postText, publishIq } from "../../bench/lib/publisher.js";
@@ -41,7 +41,7 @@ describe.each(["prosody", "ejabberd"] as const)("a fan-out in pages of recipient
       maxRequestsPerDomainPerMinute: many,
       maxRequestsPerRequesterPerMinute: many,
     };
-    (await import("node:fs")).writeFileSync(config, JSON.stringify({ limits }));
+    writeFileSync(config, JSON.stringify({ limits }));
     warble = spawnComponent([...server.componentArgs(join(dir, "warble.db")), "--config", config], {
       WARBLE_SECRET: server.secret,
     });
