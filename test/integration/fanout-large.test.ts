@@ -22,7 +22,7 @@ const POSTS = 3;
 const PUBLISHER = "pub";
 const PASSWORD = "pub-secret-1";
 
-describe.each(["prosody", "ejabberd"] as const)("a fan-out in pages of recipients through %s", (kind) => {
+describe.each(["prosody", "ejabberd"] as const)("large fan-out through %s", (kind) => {
   let server: FanoutServer;
   let sink: Sink;
   let pub: TestClient;
