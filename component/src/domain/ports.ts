@@ -14,6 +14,7 @@
 
 import type {
   Follow,
+  FollowCursor,
   NewOutboxEntry,
   NewTimelineEntry,
   OutboxEntry,
@@ -152,8 +153,16 @@ export interface FollowStore {
   /** A user's follows, oldest first. */
   listFollows(user: string): Promise<Follow[]>;
   countFollows(user: string): Promise<number>;
-  /** Every follow of nodes at services of `domain` (every follow without it), by user then age. */
-  listFollowsAt(domain?: string): Promise<Follow[]>;
+  /**
+   * A page of the follows of nodes at services of `domain` (every follow when undefined), in key
+   * order (user, service, node), after `after` when given: at most `limit`. Catch-up reads all
+   * follows this way, a page at a time.
+   */
+  pageFollowsAt(
+    domain: string | undefined,
+    after: FollowCursor | undefined,
+    limit: number,
+  ): Promise<Follow[]>;
 }
 
 /**
@@ -172,6 +181,10 @@ export interface TimelineStore {
   getTimelineEntry(user: string, seq: number): Promise<TimelineEntry | undefined>;
   /** The entry of one item in the user's timeline. */
   findTimelineItem(user: string, ref: NodeRef, itemId: string): Promise<TimelineEntry | undefined>;
+  /** One node's newest entry (highest seq) in the user's timeline: an index probe. */
+  newestNodeEntry(user: string, ref: NodeRef): Promise<TimelineEntry | undefined>;
+  /** How many entries the user's timeline has (kept by the store: no count of the rows). */
+  timelineSize(user: string): Promise<number>;
   /**
    * Up to `max` entries of `range`: the oldest of it (`from` "oldest") or the newest of it
    * (`from` "newest"); ascending either way.
@@ -187,7 +200,10 @@ export interface TimelineStore {
   deleteTimelineItems(user: string, ref: NodeRef, itemIds: readonly string[]): Promise<number>;
   /** Delete every entry of one node from the user's timeline (unfollow); returns how many. */
   deleteTimelineNode(user: string, ref: NodeRef): Promise<number>;
-  /** Keep the newest `keep` entries of the user's timeline; returns how many were deleted. */
+  /**
+   * Keep the newest `keep` entries of the user's timeline; returns how many were deleted. Costs
+   * the entries deleted, not the entries kept.
+   */
   trimTimeline(user: string, keep: number): Promise<number>;
 }
 

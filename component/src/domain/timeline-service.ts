@@ -20,7 +20,13 @@ import { type VisiblePost, visiblePost } from "./post-lookup.js";
 import type { PubsubService } from "./pubsub-service.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-schedule.js";
 import { queryTimeline, type TimelinePage, type TimelineQuery } from "./timeline-query.js";
-import type { Follow, FollowState, OutboxEntry, UserSettings } from "./timeline-types.js";
+import type {
+  Follow,
+  FollowCursor,
+  FollowState,
+  OutboxEntry,
+  UserSettings,
+} from "./timeline-types.js";
 import {
   type BeginFollowResult,
   beginFollow,
@@ -37,7 +43,7 @@ import {
   settleFollow,
   updateSettings,
 } from "./timeline-use-cases.js";
-import type { NodeRef } from "./types.js";
+import type { Item, NodeRef } from "./types.js";
 
 export class TimelineService {
   readonly retry: RetryPolicy;
@@ -73,14 +79,29 @@ export class TimelineService {
     return this.pubsub.run((ctx) => listFollowing(ctx, user));
   }
 
-  /** Every follow at `domain` (every follow without it): for catch-up. */
-  listFollowsAt(domain?: string): Promise<Follow[]> {
+  /**
+   * A page of the follows at `domain` (of every follow without it), in key order, after `after`:
+   * catch-up reads them a page at a time.
+   */
+  pageFollowsAt(
+    domain: string | undefined,
+    after: FollowCursor | undefined,
+    limit: number,
+  ): Promise<Follow[]> {
     return this.pubsub
       .run(async (ctx) => ({
-        result: await ctx.tx.listFollowsAt(domain),
+        result: await ctx.tx.pageFollowsAt(domain, after, limit),
         events: [],
       }))
       .then((o) => o.result);
+  }
+
+  /**
+   * The newest `max` items of a node of this service as `actor` may retrieve them (the items
+   * request's use case and access check, without the stanzas): a local follow's backfill.
+   */
+  readItems(actor: string, ref: NodeRef, max: number): Promise<Item[]> {
+    return this.pubsub.getItems(actor, ref, { rsm: { max } }).then((o) => o.result.items);
   }
 
   recordPosts(

@@ -26,6 +26,9 @@ export interface Follow extends NodeRef {
   updatedAt: number;
 }
 
+/** Where a page of follows ends (see FollowStore.pageFollowsAt): the key of its last follow. */
+export type FollowCursor = Pick<Follow, "user" | "service" | "node">;
+
 /** One post in a user's home timeline; one per (user, service, node, itemId). */
 export interface TimelineEntry extends NodeRef {
   user: string;

@@ -203,19 +203,35 @@ export async function recordPosts(
   if ((source === "event" || source === "replay") && follow.state !== "subscribed") {
     await ctx.tx.putFollow({ ...follow, state: "subscribed", updatedAt: ctx.now() });
   }
-  // A catch-up brings what was missed, not what is older than the newest post kept of that
-  // service (seen already, and perhaps trimmed since: it would come back as new).
-  const mark =
-    source === "catch-up"
-      ? (await ctx.tx.listTimeline(u, { with: ref.service }, 1, "newest"))[0]
-      : undefined;
-  const wanted = mark ? posts.filter((p) => p.publishedAt >= mark.publishedAt) : posts;
+  const wanted = source === "catch-up" ? await missedPosts(ctx, u, ref, posts) : posts;
   const named = wanted.map((p) => ({ ...p, author: authorFor(p.author, ref, follow) }));
   const { added, replaced } = await storeEntries(ctx, u, ref, named);
   if (added.length > 0) await ctx.tx.trimTimeline(u, ctx.timeline.maxTimelineEntries);
   const events: PubsubEvent[] = [];
   if (added.length > 0 && RELAYED[source]) events.push(await timelinePosts(ctx, u, added));
   return { result: { added, replaced }, events };
+}
+
+/**
+ * What of a catch-up's posts the timeline missed, by index probes only (no walk of the timeline).
+ * When the node has entries there: what is not older than its newest one (an older post was
+ * seen already, and perhaps retracted or trimmed since: it would come back as new). When it has
+ * none and the timeline is full: what was published after the timeline's oldest entry (by seq,
+ * its order) arrived. An older post would sit below that entry had it come in time, and would
+ * have been trimmed since: let in, it would show as new and push out a newer entry.
+ */
+async function missedPosts(
+  ctx: CoreContext,
+  u: string,
+  ref: NodeRef,
+  posts: readonly IncomingPost[],
+): Promise<readonly IncomingPost[]> {
+  if (posts.length === 0) return posts;
+  const mark = await ctx.tx.newestNodeEntry(u, ref);
+  if (mark) return posts.filter((p) => p.publishedAt >= mark.publishedAt);
+  if ((await ctx.tx.timelineSize(u)) < ctx.timeline.maxTimelineEntries) return posts;
+  const [oldest] = await ctx.tx.listTimeline(u, {}, 1, "oldest");
+  return oldest ? posts.filter((p) => p.publishedAt > oldest.receivedAt) : posts;
 }
 
 /**

@@ -2,20 +2,27 @@
  * Following on behalf of a user: u@C subscribes with its own JID to the node found by the
  * locator, the answer (subscribed / pending / refused) is recorded, and the newest items enter
  * the timeline. Catch-up fetches, for each followed node, the newest items again (the
- * timeline keeps each post once, so a repeat changes nothing): at start, when the component
- * connection comes back, and when a domain that failed shows life again.
+ * timeline keeps each post once, so a repeat changes nothing; recordPosts lets in only what
+ * was missed): at start, when the component connection comes back, and when a domain that
+ * failed shows life again. A node at this component is read from the store, not asked for.
  */
 import type { Logger } from "pino";
 import { buildPubsubRequest } from "../../../schemas/src/pubsub-request-build.js";
 import { parseItemsResult, parseSubscriptionResult } from "../../../schemas/src/pubsub-result.js";
-import type { Element } from "../../../schemas/src/xml.js";
+import { type Element, parseXml } from "../../../schemas/src/xml.js";
 import { PubsubError } from "../domain/errors.js";
 import type { PubsubEvent } from "../domain/events.js";
-import type { Follow, IncomingPost, PostSource, TimelineService } from "../domain/index.js";
+import type {
+  Follow,
+  FollowCursor,
+  IncomingPost,
+  PostSource,
+  TimelineService,
+} from "../domain/index.js";
 import { bareJid, domainOf } from "../domain/jid.js";
 import type { NodeRef } from "../domain/types.js";
 import type { Addresses } from "../protocol/addresses.js";
-import { readIncomingPosts } from "./incoming-posts.js";
+import { type ReadPosts, readIncomingPosts } from "./incoming-posts.js";
 import { type IqCaller, IqError } from "./iq-caller.js";
 import { isS2sFailure, type MicroblogLocator } from "./microblog-locator.js";
 
@@ -91,9 +98,77 @@ function readSubscription(answer: Element | undefined): {
   return info?.subid ? { state, subid: info.subid } : { state };
 }
 
+/** Follows read at once by a catch-up. */
+const FOLLOW_PAGE = 500;
+
+/** A turn of the event loop: stanzas are read and replies written between two follows. */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Backfills of nodes at this component at once. They wait for nothing but the store and the
+ * parsing, both on this thread: more of them at once only makes each turn of the event loop
+ * longer (8 at once: up to 42 ms on a cold store of 10,000 users, 2: 27 ms, in the same time).
+ */
+const LOCAL_CONCURRENCY = 2;
+
+/** At most `slots` tasks run at once; the others wait their turn, in order. */
+class Slots {
+  private busy = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly slots: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.busy < this.slots) this.busy++;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      // The slot passes to the next task waiting, if any.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.busy--;
+    }
+  }
+}
+
+/** Follows handed out one at a time to any number of workers, read a page at a time. */
+class FollowPages {
+  private page: Follow[] = [];
+  private taken = 0;
+  private done = false;
+  private loading: Promise<void> | undefined;
+
+  constructor(private readonly read: (after: FollowCursor | undefined) => Promise<Follow[]>) {}
+
+  /** The next follow; undefined once every page has been handed out. */
+  async next(): Promise<Follow | undefined> {
+    while (this.taken >= this.page.length) {
+      if (this.done) return undefined;
+      this.loading ??= this.load().finally(() => {
+        this.loading = undefined;
+      });
+      await this.loading;
+    }
+    return this.page[this.taken++];
+  }
+
+  private async load(): Promise<void> {
+    const last = this.page.at(-1);
+    const page = await this.read(
+      last && { user: last.user, service: last.service, node: last.node },
+    );
+    this.done = page.length < FOLLOW_PAGE;
+    this.page = page;
+    this.taken = 0;
+  }
+}
+
 export class FollowClient {
   /** Domains whose last request failed: a stanza from one of them starts its catch-up. */
   private readonly troubled = new Set<string>();
+  /** Backfills of nodes at this component running at once (see LOCAL_CONCURRENCY). */
+  private readonly localSlots = new Slots(LOCAL_CONCURRENCY);
 
   constructor(private readonly opts: FollowClientOptions) {}
 
@@ -197,8 +272,29 @@ export class FollowClient {
    * is asked of a node the user does not follow.
    */
   async backfill(user: string, f: NodeRef, source: PostSource = "catch-up"): Promise<number> {
+    if (this.isLocal(f)) return this.localSlots.run(() => this.fill(user, f, source));
+    return this.fill(user, f, source);
+  }
+
+  private async fill(user: string, f: NodeRef, source: PostSource): Promise<number> {
     if (!(await this.opts.timeline.findFollow(user, f)).result) return 0;
     const self = this.serviceOf(user);
+    const read = this.isLocal(f) ? await this.localPosts(self, f) : await this.remotePosts(self, f);
+    if (!read) return 0;
+    const { posts, rejected } = read;
+    if (rejected > 0) await this.opts.timeline.incrementCounter("timeline:rejected-post", rejected);
+    const { result, events } = await this.opts.timeline.recordPosts(user, f, posts, source);
+    this.opts.publish(events);
+    return result.added.length;
+  }
+
+  /** The node is at this component (another user's microblog here). */
+  private isLocal(ref: NodeRef): boolean {
+    return domainOf(ref.service).toLowerCase() === this.opts.addresses.componentDomain;
+  }
+
+  /** The newest items of a node elsewhere: an items request with u@C's own JID. */
+  private async remotePosts(self: string, f: NodeRef): Promise<ReadPosts | undefined> {
     const request = buildPubsubRequest({
       kind: "items",
       node: f.node,
@@ -206,12 +302,26 @@ export class FollowClient {
       maxItems: this.opts.backfill,
     });
     const answer = await this.request("get", self, f, request);
-    if (!answer) return 0;
-    const { posts, rejected } = readIncomingPosts(parseItemsResult(answer).items, f.service);
-    if (rejected > 0) await this.opts.timeline.incrementCounter("timeline:rejected-post", rejected);
-    const { result, events } = await this.opts.timeline.recordPosts(user, f, posts, source);
-    this.opts.publish(events);
-    return result.added.length;
+    return answer && readIncomingPosts(parseItemsResult(answer).items, f.service);
+  }
+
+  /**
+   * The newest items of a node at this component: the use case an items request from u@C runs
+   * (the same access check), without the round trip through the server and back. Its
+   * notifications come the long way (through the server, after the publish's commit, not kept
+   * for a retry), so they can be lost like a remote node's: a crash or a lost connection between
+   * the commit and the send. Its catch-up is needed, and costs a store read here.
+   */
+  private async localPosts(self: string, f: NodeRef): Promise<ReadPosts> {
+    const stored = await this.opts.timeline.readItems(self, f, this.opts.backfill);
+    const items = stored.map((item) => {
+      try {
+        return { id: item.id, payload: parseXml(item.payload) };
+      } catch {
+        return { id: item.id };
+      }
+    });
+    return readIncomingPosts(items, f.service);
   }
 
   /**
@@ -317,15 +427,23 @@ export class FollowClient {
     return run;
   }
 
+  /**
+   * The follows are read a page at a time as the workers take them (memory stays bounded however
+   * many there are), and each worker lets the event loop turn between two follows.
+   */
   private async runCatchUp(domain?: string) {
-    const follows = await this.opts.timeline.listFollowsAt(domain).catch(() => [] as Follow[]);
+    const follows = this.followPages(domain);
+    let nodes = 0;
     let added = 0;
     let failed = 0;
-    let next = 0;
     const worker = async () => {
-      for (let f = follows[next++]; f; f = follows[next++]) {
+      for (let f = await follows.next(); f; f = await follows.next()) {
+        nodes++;
         try {
-          added += await this.catchUpOne(f);
+          // Not `added += await …`: that reads `added` before the wait, and the workers' sums
+          // overwrote one another.
+          const n = await this.catchUpOne(f);
+          added += n;
         } catch (err) {
           failed++;
           this.opts.log.info(
@@ -333,27 +451,39 @@ export class FollowClient {
             "catch-up failed",
           );
         }
+        await turn();
       }
     };
-    const n = Math.min(this.opts.concurrency ?? 8, follows.length);
-    await Promise.all(Array.from({ length: n }, worker));
-    if (follows.length > 0) {
-      this.opts.log.info({ domain, nodes: follows.length, added, failed }, "caught up");
+    await Promise.all(Array.from({ length: this.opts.concurrency ?? 8 }, worker));
+    if (nodes > 0) {
+      this.opts.log.info({ domain, nodes, added, failed }, "caught up");
       await this.opts.timeline.incrementCounter("timeline:caught-up", added).catch(() => {});
     }
-    return { nodes: follows.length, added, failed };
+    return { nodes, added, failed };
   }
 
   /** Send again the follow requests that got no answer (a periodic job); never throws. */
   async retryRequested(): Promise<number> {
-    const follows = await this.opts.timeline.listFollowsAt().catch(() => [] as Follow[]);
-    const waiting = follows.filter((f) => f.state === "requested");
-    for (const f of waiting) {
+    const follows = this.followPages(undefined);
+    let waiting = 0;
+    for (let f = await follows.next(); f; f = await follows.next()) {
+      if (f.state !== "requested") continue;
+      waiting++;
       await this.catchUpOne(f).catch((err: unknown) =>
         this.opts.log.info({ service: f.service, err: String(err) }, "follow request retry failed"),
       );
     }
-    return waiting.length;
+    return waiting;
+  }
+
+  /** The follows at `domain` (all without it), read a page at a time; a failed read ends them. */
+  private followPages(domain: string | undefined): FollowPages {
+    return new FollowPages((after) =>
+      this.opts.timeline.pageFollowsAt(domain, after, FOLLOW_PAGE).catch((err: unknown) => {
+        this.opts.log.warn({ domain, err: String(err) }, "could not read the follows");
+        return [];
+      }),
+    );
   }
 
   private async catchUpOne(f: Follow): Promise<number> {

@@ -6,6 +6,7 @@
 import {
   DEFAULT_USER_SETTINGS,
   type Follow,
+  type FollowCursor,
   type NewOutboxEntry,
   type OutboxEntry,
   type TimelineEntry,
@@ -85,6 +86,10 @@ export const followValues = (f: Follow): unknown[] => [
   f.createdAt,
   f.updatedAt,
 ];
+
+/** The key a page of follows starts after (FOLLOW key order); before every key when none. */
+export const followKey = (after: FollowCursor | undefined): string[] =>
+  after ? [after.user, after.service, after.node] : ["", "", ""];
 
 export const toTimelineEntry = (r: TimelineRow): TimelineEntry => ({
   user: r.user_jid,

@@ -31,8 +31,10 @@ describe("beginFollow", () => {
     });
     expect((await h.timeline.findFollow(ALICE, CAROL_NODE)).result).toEqual(out.result.follow);
     expect((await h.timeline.listFollowing(ALICE)).result).toEqual([out.result.follow]);
-    expect(await h.timeline.listFollowsAt("remote.example")).toEqual([out.result.follow]);
-    expect(await h.timeline.listFollowsAt("other.example")).toEqual([]);
+    expect(await h.timeline.pageFollowsAt("remote.example", undefined, 9)).toEqual([
+      out.result.follow,
+    ]);
+    expect(await h.timeline.pageFollowsAt("other.example", undefined, 9)).toEqual([]);
   });
 
   it("says already for a follow that exists, and changes nothing", async () => {

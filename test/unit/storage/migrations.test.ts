@@ -45,6 +45,32 @@ describe("schema migrations", () => {
     db.close();
   });
 
+  it("count the entries of the home timelines there are when timeline_sizes comes (006)", () => {
+    const path = dbPath();
+    const raw = new Database(path);
+    const all = loadMigrations();
+    const at = all.findIndex((m) => m.name === "006_timeline_catch_up.sql");
+    migrate(raw, all.slice(0, at));
+    const insert = raw.prepare(`INSERT INTO timeline
+      (user_jid, service, node, item_id, author, payload, published_at, received_at)
+      VALUES (?, 's@c', 'n', ?, 'a', '<entry/>', 1, 2)`);
+    for (let i = 0; i < 5; i++) insert.run("u@d", `i${i}`);
+    insert.run("v@d", "i0");
+    raw.close();
+    const db = openDatabase(path);
+    const sizes = () => db.prepare("SELECT * FROM timeline_sizes ORDER BY user_jid").all();
+    expect(sizes()).toEqual([
+      { user_jid: "u@d", entries: 5 },
+      { user_jid: "v@d", entries: 1 },
+    ]);
+    db.prepare("DELETE FROM timeline WHERE item_id IN ('i1', 'i2')").run();
+    expect(sizes()).toEqual([
+      { user_jid: "u@d", entries: 3 },
+      { user_jid: "v@d", entries: 1 },
+    ]);
+    db.close();
+  });
+
   it("refuse a database written by a newer version and leave it untouched", () => {
     const path = dbPath();
     const raw = new Database(path);

@@ -109,6 +109,39 @@ describe("PostgreSQL schema migrations", () => {
     });
   });
 
+  it("count the entries of the home timelines there are when timeline_sizes comes (004)", async () => {
+    const url = await server.newDatabase();
+    const all = loadPostgresMigrations();
+    const at = all.findIndex((m) => m.name === "004_timeline_catch_up.sql");
+    await withClient(url, async (c) => {
+      await migratePostgres(c, all.slice(0, at));
+      for (const [user, item] of [
+        ["u@d", "i0"],
+        ["u@d", "i1"],
+        ["u@d", "i2"],
+        ["v@d", "i0"],
+      ]) {
+        await c.query(
+          `INSERT INTO timeline (user_jid, service, node, item_id, author, payload, published_at, received_at)
+           VALUES ($1, 's@c', 'n', $2, 'a', '<entry/>', 1, 2)`,
+          [user, item],
+        );
+      }
+      await migratePostgres(c, all);
+      const sizes = async () =>
+        (await c.query("SELECT user_jid, entries::int AS n FROM timeline_sizes ORDER BY 1")).rows;
+      expect(await sizes()).toEqual([
+        { user_jid: "u@d", n: 3 },
+        { user_jid: "v@d", n: 1 },
+      ]);
+      await c.query("DELETE FROM timeline WHERE item_id = 'i0'");
+      expect(await sizes()).toEqual([
+        { user_jid: "u@d", n: 2 },
+        { user_jid: "v@d", n: 0 },
+      ]);
+    });
+  });
+
   it("roll back a failing migration as a whole", async () => {
     const url = await server.newDatabase();
     const all = loadPostgresMigrations();

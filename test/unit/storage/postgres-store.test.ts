@@ -28,7 +28,7 @@ afterAll(() => server?.dispose());
 
 const TABLES = [
   "nodes, items, subscriptions, affiliations, counters, subscription_requests",
-  "follows, timeline, user_settings, outbox",
+  "follows, timeline, timeline_sizes, user_settings, outbox",
 ].join(", ");
 
 /** A store on the shared test database, emptied (the schema stays). */

@@ -26,12 +26,16 @@ const HOT = [
   "countRequestsSince",
   "countRequesterRequestsSince",
   "getFollow",
+  "pageFollows",
+  "pageFollowsAt",
   "getTimelineByItem",
   "listTimelineNewest",
   "listTimelineOldest",
   "countTimeline",
   "countTimelineBySeq",
   "trimTimeline",
+  "newestNodeEntry",
+  "getTimelineSize",
 ] as const;
 
 const db = openDatabase(":memory:");

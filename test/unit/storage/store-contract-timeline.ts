@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { PubsubStore, PubsubTx } from "../../../component/src/domain/ports.js";
 import type {
   Follow,
+  FollowCursor,
   NewTimelineEntry,
   TimelineEntry,
   TimelineRange,
@@ -96,29 +97,38 @@ function describeFollows(run: Run): void {
       expect(await run((tx) => tx.countFollows(U))).toBe(3);
       expect(await run((tx) => tx.listFollows("nobody@example"))).toEqual([]);
     });
-    it("lists the follows at a domain, or all of them, by user then age", async () => {
+    it("pages the follows at a domain, or all of them, in key order (user, service, node)", async () => {
       await run(async (tx) => {
         await tx.putFollow(follow(V, ANN, 1));
         await tx.putFollow(follow(U, ANN, 9));
         await tx.putFollow(follow(U, BOB, 3));
         await tx.putFollow(follow(U, { ...ANN, node: "older" }, 2));
       });
-      const at = (domain?: string) =>
-        run(async (tx) => (await tx.listFollowsAt(domain)).map((f) => `${f.user} ${f.node}`));
-      expect(await at("mb.remote")).toEqual([
-        `${U} older`,
-        `${U} urn:xmpp:microblog:0`,
-        `${V} urn:xmpp:microblog:0`,
-      ]);
-      expect(await at("mb.other")).toEqual([`${U} urn:xmpp:microblog:0`]);
+      const at = (domain?: string, after?: FollowCursor, limit = 99) =>
+        run(async (tx) =>
+          (await tx.pageFollowsAt(domain, after, limit)).map(
+            (f) => `${f.user} ${f.service} ${f.node}`,
+          ),
+        );
+      const all = [
+        `${U} ann@mb.remote older`,
+        `${U} ann@mb.remote urn:xmpp:microblog:0`,
+        `${U} bob@mb.other urn:xmpp:microblog:0`,
+        `${V} ann@mb.remote urn:xmpp:microblog:0`,
+      ];
+      expect(await at()).toEqual(all);
+      expect(await at("mb.remote")).toEqual([all[0], all[1], all[3]]);
+      expect(await at("mb.other")).toEqual([all[2]]);
       expect(await at("remote")).toEqual([]);
-      expect(await at()).toEqual([
-        `${U} older`,
-        `${U} urn:xmpp:microblog:0`,
-        `${U} urn:xmpp:microblog:0`,
-        `${V} urn:xmpp:microblog:0`,
-      ]);
-      expect((await run((tx) => tx.listFollowsAt()))[2]).toEqual(follow(U, ANN, 9));
+      // Pages: after a follow's key (which need not exist), at most `limit`.
+      expect(await at(undefined, undefined, 2)).toEqual([all[0], all[1]]);
+      expect(await at(undefined, { user: U, ...ANN }, 2)).toEqual([all[2], all[3]]);
+      expect(await at(undefined, { user: V, ...ANN })).toEqual([]);
+      expect(await at("mb.remote", { user: U, ...ANN }, 1)).toEqual([all[3]]);
+      expect(await at("mb.remote", { user: U, service: "b", node: "" })).toEqual([all[3]]);
+      expect(await at(undefined, undefined, 0)).toEqual([]);
+      const [second] = await run((tx) => tx.pageFollowsAt(undefined, { user: U, ...ANN }, 1));
+      expect(second).toEqual(follow(U, BOB, 3));
     });
   });
 }
@@ -286,6 +296,41 @@ function describeTimelineRemoval(run: Run): void {
       expect(await run((tx) => tx.deleteTimelineNode(U, BOB))).toBe(0);
       expect(await run((tx) => tx.deleteTimelineNode(U, { ...ANN, node: "other" }))).toBe(0);
     });
+    it("finds one node's newest entry by seq, and knows each timeline's size", async () => {
+      await seed();
+      const newest = (user: string, ref: NodeRef) =>
+        run(async (tx) => (await tx.newestNodeEntry(user, ref))?.itemId);
+      const size = (user: string) => run((tx) => tx.timelineSize(user));
+      expect(await newest(U, ANN)).toBe("i5");
+      expect(await newest(U, BOB)).toBe("i6");
+      expect(await newest(V, BOB)).toBe("i2");
+      expect(await newest(U, { ...ANN, node: "other" })).toBeUndefined();
+      expect(await newest("nobody@example", ANN)).toBeUndefined();
+      // A replacement keeps its seq: i5 stays the newest of ANN's.
+      await run((tx) => tx.upsertTimelineEntry(entry("i1", { payload: "<entry>2</entry>" })));
+      expect(await run((tx) => tx.newestNodeEntry(U, ANN))).toMatchObject({
+        itemId: "i5",
+        receivedAt: 50,
+      });
+      expect([await size(U), await size(V), await size("nobody@example")]).toEqual([6, 3, 0]);
+      // Every way out of a timeline counts, and an entry that was there already does not.
+      await run(async (tx) => {
+        await tx.upsertTimelineEntry(entry("i7"));
+        await tx.upsertTimelineEntry(entry("i7", { payload: "<entry>7</entry>" }));
+        await tx.upsertTimelineEntry(entry("i5"));
+      });
+      expect(await size(U)).toBe(7);
+      await run((tx) => tx.deleteTimelineItems(U, ANN, ["i1", "nope"]));
+      expect(await size(U)).toBe(6);
+      await run((tx) => tx.deleteTimelineNode(U, BOB));
+      expect(await size(U)).toBe(3);
+      await run((tx) => tx.trimTimeline(U, 1));
+      expect(await size(U)).toBe(1);
+      expect(await newest(U, ANN)).toBe("i7");
+      await run((tx) => tx.deleteTimelineNode(U, ANN));
+      expect([await size(U), await size(V)]).toEqual([0, 3]);
+      expect(await newest(U, ANN)).toBeUndefined();
+    });
     it("trims a user's timeline to the newest entries by seq", async () => {
       await seed();
       // A replacement keeps its place: i1 stays the oldest.
@@ -322,7 +367,8 @@ function describeSettings(run: Run): void {
 async function snapshot(tx: PubsubTx) {
   const everything = Number.MAX_SAFE_INTEGER;
   return {
-    follows: await tx.listFollowsAt(),
+    follows: await tx.pageFollowsAt(undefined, undefined, 99),
+    sizes: [await tx.timelineSize(U), await tx.timelineSize(V)],
     timelines: [
       await tx.listTimeline(U, {}, 99, "oldest"),
       await tx.listTimeline(V, {}, 99, "oldest"),

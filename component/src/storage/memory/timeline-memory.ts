@@ -6,6 +6,7 @@
 import type { FollowStore, OutboxStore, SettingsStore, TimelineStore } from "../../domain/ports.js";
 import type {
   Follow,
+  FollowCursor,
   NewOutboxEntry,
   NewTimelineEntry,
   OutboxEntry,
@@ -52,6 +53,10 @@ const compare = (a: string | number, b: string | number): number => (a < b ? -1 
 const byAge = (a: Follow, b: Follow) =>
   a.createdAt - b.createdAt || compare(a.service, b.service) || compare(a.node, b.node);
 
+/** The SQL stores' ORDER BY user_jid, service, node (a follow's key). */
+const byKey = (a: FollowCursor, b: FollowCursor) =>
+  compare(a.user, b.user) || compare(a.service, b.service) || compare(a.node, b.node);
+
 function inRange(e: TimelineEntry, r: TimelineRange): boolean {
   return (
     (r.start === undefined || e.receivedAt >= r.start) &&
@@ -94,11 +99,17 @@ export abstract class MemoryTimelineTx
   async countFollows(user: string): Promise<number> {
     return this.s.follows.get(user)?.size ?? 0;
   }
-  async listFollowsAt(domain?: string): Promise<Follow[]> {
+  async pageFollowsAt(
+    domain: string | undefined,
+    after: FollowCursor | undefined,
+    limit: number,
+  ): Promise<Follow[]> {
     return [...this.s.follows.values()]
       .flatMap((m) => [...m.values()])
       .filter((f) => domain === undefined || f.domain === domain)
-      .sort((a, b) => compare(a.user, b.user) || byAge(a, b))
+      .filter((f) => after === undefined || byKey(f, after) > 0)
+      .sort(byKey)
+      .slice(0, rowCount(limit))
       .map(clone);
   }
 
@@ -137,6 +148,17 @@ export abstract class MemoryTimelineTx
     const found = this.s.timeline.get(user)?.get(entryKey(ref, itemId));
     return found && clone(found);
   }
+  async newestNodeEntry(user: string, ref: NodeRef): Promise<TimelineEntry | undefined> {
+    const entries = this.entriesOf(user);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i] as TimelineEntry;
+      if (e.service === ref.service && e.node === ref.node) return clone(e);
+    }
+    return undefined;
+  }
+  async timelineSize(user: string): Promise<number> {
+    return this.s.timeline.get(user)?.size ?? 0;
+  }
   async listTimeline(
     user: string,
     range: TimelineRange,
@@ -170,7 +192,14 @@ export abstract class MemoryTimelineTx
   async trimTimeline(user: string, keep: number): Promise<number> {
     const entries = this.s.timeline.get(user);
     if (!entries) return 0;
-    const doomed = [...entries.keys()].slice(0, Math.max(0, entries.size - rowCount(keep)));
+    const excess = entries.size - rowCount(keep);
+    if (excess <= 0) return 0;
+    // A user's map is in seq order: the first keys are the oldest.
+    const doomed: string[] = [];
+    for (const k of entries.keys()) {
+      if (doomed.length >= excess) break;
+      doomed.push(k);
+    }
     for (const k of doomed) entries.delete(k);
     return doomed.length;
   }

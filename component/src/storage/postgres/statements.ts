@@ -14,6 +14,7 @@ const AT_USER_NODE = "user_jid = $1 AND service = $2 AND node = $3";
 const IN_RANGE = `user_jid = $1 AND received_at >= $2 AND received_at <= $3
   AND seq > $4 AND seq < $5 AND ($6::text IS NULL OR service = $6 OR author = $6)`;
 const BY_AGE = "ORDER BY user_jid, created_at, service, node";
+const BY_KEY = "ORDER BY user_jid, service, node";
 const OUTBOX_NEW = OUTBOX_COLS.replace(/^id, /, "");
 
 /**
@@ -127,8 +128,12 @@ export const SQL = {
   deleteFollow: `DELETE FROM follows WHERE ${AT_USER_NODE}`,
   listFollows: `SELECT ${FOLLOW_COLS} FROM follows WHERE user_jid = $1 ${BY_AGE}`,
   countFollows: "SELECT COUNT(*) AS n FROM follows WHERE user_jid = $1",
-  listFollowsAt: `SELECT ${FOLLOW_COLS} FROM follows WHERE domain = $1 ${BY_AGE}`,
-  listAllFollows: `SELECT ${FOLLOW_COLS} FROM follows ${BY_AGE}`,
+  // Pages of every follow (of one domain) in key order, after a key (the first page: after
+  // ('', '', '')): catch-up reads them a page at a time.
+  pageFollows: `SELECT ${FOLLOW_COLS} FROM follows
+    WHERE (user_jid, service, node) > ($1, $2, $3) ${BY_KEY} LIMIT $4`,
+  pageFollowsAt: `SELECT ${FOLLOW_COLS} FROM follows
+    WHERE domain = $1 AND (user_jid, service, node) > ($2, $3, $4) ${BY_KEY} LIMIT $5`,
 
   // A new entry gets a seq; an existing one is left to upsertTimelineEntry to compare.
   insertTimeline: `INSERT INTO timeline
@@ -140,6 +145,10 @@ export const SQL = {
   replaceTimelinePayload:
     "UPDATE timeline SET author = $2, payload = $3, published_at = $4 WHERE seq = $1",
   getTimelineEntry: `SELECT ${TIMELINE_COLS} FROM timeline WHERE user_jid = $1 AND seq = $2`,
+  // One node's newest entry in a user's timeline: one probe of timeline_by_node.
+  newestNodeEntry: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${AT_USER_NODE}
+    ORDER BY seq DESC LIMIT 1`,
+  getTimelineSize: "SELECT entries AS n FROM timeline_sizes WHERE user_jid = $1",
   listTimelineOldest: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${IN_RANGE} ORDER BY seq ASC LIMIT $7`,
   listTimelineNewest: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${IN_RANGE} ORDER BY seq DESC LIMIT $7`,
   countTimeline: `SELECT COUNT(*) AS n FROM timeline WHERE ${IN_RANGE}`,
@@ -148,9 +157,10 @@ export const SQL = {
     "SELECT COUNT(*) AS n FROM timeline WHERE user_jid = $1 AND seq > $2 AND seq < $3",
   deleteTimelineItems: `DELETE FROM timeline WHERE ${AT_USER_NODE} AND item_id = ANY ($4::text[])`,
   deleteTimelineNode: `DELETE FROM timeline WHERE ${AT_USER_NODE}`,
-  // Everything from the (keep + 1)th newest down; nothing when there are no more than `keep`.
+  // The oldest $2 entries ($2 >= 1, from timeline_sizes): a walk of $2 index entries from the
+  // oldest end, not of the entries kept.
   trimTimeline: `DELETE FROM timeline WHERE user_jid = $1 AND seq <= (
-      SELECT seq FROM timeline WHERE user_jid = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2
+      SELECT seq FROM timeline WHERE user_jid = $1 ORDER BY seq ASC LIMIT 1 OFFSET $2::bigint - 1
     )`,
 
   getSettings: "SELECT settings FROM user_settings WHERE user_jid = $1",

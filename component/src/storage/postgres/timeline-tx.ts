@@ -6,6 +6,7 @@ import type { QueryResultRow } from "pg";
 import type { FollowStore, OutboxStore, SettingsStore, TimelineStore } from "../../domain/ports.js";
 import type {
   Follow,
+  FollowCursor,
   NewOutboxEntry,
   NewTimelineEntry,
   OutboxEntry,
@@ -18,6 +19,7 @@ import type { NodeRef } from "../../domain/types.js";
 import {
   bySeqOnly,
   type FollowRow,
+  followKey,
   followValues,
   type OutboxDomainRow,
   type OutboxRow,
@@ -76,11 +78,16 @@ export abstract class PostgresTimelineTx
   async countFollows(user: string): Promise<number> {
     return this.count("countFollows", [user]);
   }
-  async listFollowsAt(domain?: string): Promise<Follow[]> {
+  async pageFollowsAt(
+    domain: string | undefined,
+    after: FollowCursor | undefined,
+    limit: number,
+  ): Promise<Follow[]> {
+    const page = [...followKey(after), rowCount(limit)];
     const rows =
       domain === undefined
-        ? await this.rows<FollowRow>("listAllFollows", [])
-        : await this.rows<FollowRow>("listFollowsAt", [domain]);
+        ? await this.rows<FollowRow>("pageFollows", page)
+        : await this.rows<FollowRow>("pageFollowsAt", [domain, ...page]);
     return rows.map(toFollow);
   }
 
@@ -114,6 +121,13 @@ export abstract class PostgresTimelineTx
     const [row] = await this.rows<TimelineRow>("getTimelineByItem", at);
     return row && toTimelineEntry(row);
   }
+  async newestNodeEntry(user: string, ref: NodeRef): Promise<TimelineEntry | undefined> {
+    const [row] = await this.rows<TimelineRow>("newestNodeEntry", [user, ref.service, ref.node]);
+    return row && toTimelineEntry(row);
+  }
+  async timelineSize(user: string): Promise<number> {
+    return this.count("getTimelineSize", [user]);
+  }
   async listTimeline(
     user: string,
     range: TimelineRange,
@@ -144,7 +158,8 @@ export abstract class PostgresTimelineTx
     return this.run("deleteTimelineNode", [user, ref.service, ref.node]);
   }
   async trimTimeline(user: string, keep: number): Promise<number> {
-    return this.run("trimTimeline", [user, rowCount(keep)]);
+    const excess = (await this.timelineSize(user)) - rowCount(keep);
+    return excess > 0 ? this.run("trimTimeline", [user, excess]) : 0;
   }
 
   // ── settings ──

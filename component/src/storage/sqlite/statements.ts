@@ -10,6 +10,7 @@ const AT_USER_NODE = "user_jid = ? AND service = ? AND node = ?";
 const IN_RANGE = `user_jid = @user AND received_at >= @start AND received_at <= @end
   AND seq > @afterSeq AND seq < @beforeSeq AND (@peer IS NULL OR service = @peer OR author = @peer)`;
 const BY_AGE = "ORDER BY user_jid, created_at, service, node";
+const BY_KEY = "ORDER BY user_jid, service, node";
 
 const SQL = {
   getNode: `SELECT service, node, owner, config, created FROM nodes WHERE ${AT_NODE}`,
@@ -77,8 +78,12 @@ const SQL = {
   deleteFollow: `DELETE FROM follows WHERE ${AT_USER_NODE}`,
   listFollows: `SELECT ${FOLLOW_COLS} FROM follows WHERE user_jid = ? ${BY_AGE}`,
   countFollows: "SELECT COUNT(*) AS n FROM follows WHERE user_jid = ?",
-  listFollowsAt: `SELECT ${FOLLOW_COLS} FROM follows WHERE domain = ? ${BY_AGE}`,
-  listAllFollows: `SELECT ${FOLLOW_COLS} FROM follows ${BY_AGE}`,
+  // Pages of every follow (of one domain) in key order, after a key (the first page: after
+  // ('', '', '')): catch-up reads them a page at a time.
+  pageFollows: `SELECT ${FOLLOW_COLS} FROM follows
+    WHERE (user_jid, service, node) > (?, ?, ?) ${BY_KEY} LIMIT ?`,
+  pageFollowsAt: `SELECT ${FOLLOW_COLS} FROM follows
+    WHERE domain = ? AND (user_jid, service, node) > (?, ?, ?) ${BY_KEY} LIMIT ?`,
 
   getTimelineByItem: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${AT_USER_NODE} AND item_id = ?`,
   insertTimeline: `INSERT INTO timeline
@@ -87,6 +92,10 @@ const SQL = {
   replaceTimelinePayload:
     "UPDATE timeline SET author = ?, payload = ?, published_at = ? WHERE seq = ?",
   getTimelineEntry: `SELECT ${TIMELINE_COLS} FROM timeline WHERE user_jid = ? AND seq = ?`,
+  // One node's newest entry in a user's timeline: one probe of timeline_by_node.
+  newestNodeEntry: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${AT_USER_NODE}
+    ORDER BY seq DESC LIMIT 1`,
+  getTimelineSize: "SELECT entries AS n FROM timeline_sizes WHERE user_jid = ?",
   listTimelineOldest: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${IN_RANGE} ORDER BY seq ASC LIMIT @max`,
   listTimelineNewest: `SELECT ${TIMELINE_COLS} FROM timeline WHERE ${IN_RANGE} ORDER BY seq DESC LIMIT @max`,
   countTimeline: `SELECT COUNT(*) AS n FROM timeline WHERE ${IN_RANGE}`,
@@ -96,9 +105,10 @@ const SQL = {
   deleteTimelineItems: `DELETE FROM timeline WHERE ${AT_USER_NODE}
     AND item_id IN (SELECT value FROM json_each(?))`,
   deleteTimelineNode: `DELETE FROM timeline WHERE ${AT_USER_NODE}`,
-  // Everything from the (keep + 1)th newest down; nothing when there are no more than `keep`.
+  // The oldest @excess entries (@excess >= 1, from timeline_sizes): a walk of @excess index
+  // entries from the oldest end, not of the entries kept.
   trimTimeline: `DELETE FROM timeline WHERE user_jid = @user AND seq <= (
-      SELECT seq FROM timeline WHERE user_jid = @user ORDER BY seq DESC LIMIT 1 OFFSET @keep
+      SELECT seq FROM timeline WHERE user_jid = @user ORDER BY seq ASC LIMIT 1 OFFSET @excess - 1
     )`,
 
   getSettings: "SELECT settings FROM user_settings WHERE user_jid = ?",

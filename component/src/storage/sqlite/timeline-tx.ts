@@ -5,6 +5,7 @@
 import type { FollowStore, OutboxStore, SettingsStore, TimelineStore } from "../../domain/ports.js";
 import type {
   Follow,
+  FollowCursor,
   NewOutboxEntry,
   NewTimelineEntry,
   OutboxEntry,
@@ -18,6 +19,7 @@ import type { Count } from "../rows.js";
 import {
   bySeqOnly,
   type FollowRow,
+  followKey,
   followValues,
   type OutboxDomainRow,
   type OutboxRow,
@@ -58,9 +60,16 @@ export abstract class SqliteTimelineTx
   async countFollows(user: string): Promise<number> {
     return (this.q.countFollows.get(user) as Count).n;
   }
-  async listFollowsAt(domain?: string): Promise<Follow[]> {
+  async pageFollowsAt(
+    domain: string | undefined,
+    after: FollowCursor | undefined,
+    limit: number,
+  ): Promise<Follow[]> {
+    const page = [...followKey(after), rowCount(limit)];
     const rows =
-      domain === undefined ? this.q.listAllFollows.all() : this.q.listFollowsAt.all(domain);
+      domain === undefined
+        ? this.q.pageFollows.all(...page)
+        : this.q.pageFollowsAt.all(domain, ...page);
     return (rows as FollowRow[]).map(toFollow);
   }
 
@@ -96,6 +105,13 @@ export abstract class SqliteTimelineTx
       | undefined;
     return row && toTimelineEntry(row);
   }
+  async newestNodeEntry(user: string, ref: NodeRef): Promise<TimelineEntry | undefined> {
+    const row = this.q.newestNodeEntry.get(user, ref.service, ref.node) as TimelineRow | undefined;
+    return row && toTimelineEntry(row);
+  }
+  async timelineSize(user: string): Promise<number> {
+    return (this.q.getTimelineSize.get(user) as Count | undefined)?.n ?? 0;
+  }
   async listTimeline(
     user: string,
     range: TimelineRange,
@@ -127,7 +143,8 @@ export abstract class SqliteTimelineTx
     return this.q.deleteTimelineNode.run(user, ref.service, ref.node).changes;
   }
   async trimTimeline(user: string, keep: number): Promise<number> {
-    return this.q.trimTimeline.run({ user, keep: rowCount(keep) }).changes;
+    const excess = (await this.timelineSize(user)) - rowCount(keep);
+    return excess > 0 ? this.q.trimTimeline.run({ user, excess }).changes : 0;
   }
 
   // ── settings ──
