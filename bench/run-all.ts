@@ -4,8 +4,8 @@
  * machine, the date, each benchmark's table and its raw numbers (JSON).
  *   - fan-out (bench/fanout.ts): Warble, the server's own pubsub and the route limit, on Prosody
  *     and ejabberd, with 1,000 and 10,000 subscribers;
- *   - publishing (bench/publish-throughput.ts): 10 and 1,000 subscribers, one by one and
- *     pipelined, SQLite and PostgreSQL;
+ *   - publishing (bench/publish-throughput.ts): Warble on SQLite and PostgreSQL and the server's
+ *     own pubsub, on Prosody and ejabberd, 10 and 1,000 subscribers, one by one and pipelined;
  *   - the store at scale (bench/store-scale.ts): SQLite and PostgreSQL.
  * Usage: node dist/bench/run-all.js [--quick] [--only fanout,publish,scale] [--out bench/RESULTS.md]
  * --quick: a tenth of the sizes (a check that everything runs, not figures to quote).
@@ -54,19 +54,22 @@ function fanoutSteps(): Step[] {
 }
 
 function publishSteps(): Step[] {
-  const steps: Step[] = [];
-  for (const store of ["sqlite", "postgres"]) {
-    for (const subscribers of [10, 1000]) {
-      steps.push({
-        group: "publish",
-        title: `Publishing, prosody, ${store}, ${subscribers} subscribers`,
-        script: "publish-throughput.js",
-        args: ["--store", store, "--subscribers", n(subscribers), "--publishes", n(500)],
-        json: false,
-      });
-    }
-  }
-  return steps;
+  return ["prosody", "ejabberd"].map((server) => ({
+    group: "publish",
+    title: `Publishing, ${server}, SQLite and PostgreSQL, 10 and 1,000 subscribers`,
+    script: "publish-throughput.js",
+    args: [
+      "--server",
+      server,
+      "--store",
+      "sqlite,postgres",
+      "--subscribers",
+      `${n(10)},${n(1000)}`,
+      "--publishes",
+      n(500),
+    ],
+    json: true,
+  }));
 }
 
 function scaleSteps(): Step[] {
