@@ -1,9 +1,12 @@
 /**
  * The PubsubTx of the PostgreSQL store: the statements of statements.ts on the one client that
- * PostgresStore opened a SERIALIZABLE transaction on. A tx is good for one attempt of one
- * transaction only: once it has ended, every method rejects.
+ * PostgresStore opened a SERIALIZABLE transaction on (one job of a batch, inside the job's
+ * savepoint). A tx is good for one attempt of one job only: once the job has ended, every
+ * method rejects. It keeps the first error a statement failed with (`failure`): after it
+ * PostgreSQL refuses the rest of the transaction, so the store rolls the job back to its
+ * savepoint even when its fn caught that error and returned.
  */
-import type { PoolClient, QueryResultRow } from "pg";
+import type { PoolClient, QueryResult, QueryResultRow } from "pg";
 import { bareJid, domainOf } from "../../domain/jid.js";
 import type { PubsubTx } from "../../domain/ports.js";
 import type {
@@ -33,13 +36,15 @@ const { toNode, toSub } = Rows.rowMappers((column: unknown) => column);
 /** One attempt of one transaction on PostgreSQL (following and timelines: PostgresTimelineTx). */
 export class PostgresTx extends PostgresTimelineTx implements PubsubTx {
   private client: PoolClient | undefined;
+  /** The first error a statement of this tx failed with, if any. */
+  failure: unknown;
 
   constructor(client: PoolClient) {
     super();
     this.client = client;
   }
 
-  /** Called by the store when the attempt commits or rolls back. */
+  /** Called by the store when the job has ended (before its savepoint is released). */
   finish(): void {
     this.client = undefined;
   }
@@ -48,14 +53,22 @@ export class PostgresTx extends PostgresTimelineTx implements PubsubTx {
     name: StatementName,
     values: unknown[],
   ): Promise<R[]> {
-    if (!this.client) throw new Error("this transaction has ended; use the tx of the current one");
-    const result = await this.client.query<R>({ name, text: SQL[name], values });
-    return result.rows;
+    return (await this.query<R>(name, values)).rows;
   }
   protected override async run(name: StatementName, values: unknown[]): Promise<number> {
+    return (await this.query(name, values)).rowCount ?? 0;
+  }
+  private async query<R extends QueryResultRow>(
+    name: StatementName,
+    values: unknown[],
+  ): Promise<QueryResult<R>> {
     if (!this.client) throw new Error("this transaction has ended; use the tx of the current one");
-    const result = await this.client.query({ name, text: SQL[name], values });
-    return result.rowCount ?? 0;
+    try {
+      return await this.client.query<R>({ name, text: SQL[name], values });
+    } catch (err) {
+      this.failure ??= err;
+      throw err;
+    }
   }
   protected override async count(name: StatementName, values: unknown[]): Promise<number> {
     const [row] = await this.rows<Count>(name, values);
